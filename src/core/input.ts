@@ -1,0 +1,79 @@
+import { invalid } from './errors.js';
+
+/** Checks of caller input shared by the service's use cases: each throws INVALID_REQUEST naming the field. */
+
+export type Body = Record<string, unknown>;
+
+/** How deeply a JSON body may nest: deep enough for any record, shallow enough for every recursive walk. */
+export const MAX_DEPTH = 64;
+
+/** Refuses a value nested deeper than MAX_DEPTH (walked without recursion). */
+export function checkDepth(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_DEPTH) throw invalid(`The body nests deeper than ${MAX_DEPTH} levels.`);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+}
+
+/** An optional JSON object body: undefined and null read as {}. */
+export function bodyObject(body: unknown, allowed: readonly string[]): Body {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalid('The body must be a JSON object.');
+  for (const k of Object.keys(body)) {
+    if (!allowed.includes(k)) throw invalid(`Unknown property '${k}'.`, k);
+  }
+  return body as Body;
+}
+
+/** A positive whole number of seconds; a larger one than the caller allows is capped (`max`). */
+export function optionalSeconds(body: Body, field: string, max: number): number | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw invalid(`'${field}' must be a positive whole number of seconds.`, field);
+  }
+  return Math.min(v, max);
+}
+
+export function optionalBoolean(body: Body, field: string): boolean | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw invalid(`'${field}' must be true or false.`, field);
+  return v;
+}
+
+export function optionalEnum<T extends string>(body: Body, field: string, values: readonly T[]): T | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (!values.includes(v as T)) throw invalid(`'${field}' must be one of ${values.join(', ')}.`, field);
+  return v as T;
+}
+
+const RECORD_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+// eslint-disable-next-line no-control-regex
+const ENTRY_KEY = /^(?!\.{1,2}$)[^\u0000-\u001f\u007f/]{1,256}$/;
+
+export function recordName(name: unknown): string {
+  if (typeof name !== 'string' || !RECORD_NAME.test(name)) {
+    throw invalid('A record name is 1 to 128 of A-Z a-z 0-9 _ . : -', 'name');
+  }
+  return name;
+}
+
+export function entryKey(key: unknown): string {
+  if (typeof key !== 'string' || !ENTRY_KEY.test(key)) {
+    throw invalid('An entry key is 1 to 256 characters, no control characters and no /, and not . or ..', 'key');
+  }
+  return key;
+}
+
+/** If-Match: an integer version, quoted or not; undefined when absent. */
+export function ifMatch(header: unknown): number | null {
+  if (header === undefined || header === null) return null;
+  const text = String(header).trim().replace(/^"(.*)"$/, '$1');
+  if (!/^\d{1,15}$/.test(text)) throw invalid('If-Match must be a record version (a whole number).', 'If-Match');
+  return Number(text);
+}

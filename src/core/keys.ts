@@ -1,0 +1,73 @@
+import * as crypto from 'node:crypto';
+import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Session ids and keys. The id is public (128 random bits); the key is the
+ * credential (256 random bits). Only SHA-256 hashes of keys are ever stored.
+ *
+ * A rotated key is derived from the key it replaces and a fresh random salt:
+ * next = HMAC-SHA256(previousKey, salt). The store keeps the salt (not a
+ * secret) next to the hashes, so that a request presenting the key just
+ * replaced, inside the grace window, can be answered with the current key
+ * without the store ever holding a key in the clear: only the holder of the
+ * previous key can recompute it.
+ */
+const ID_BYTES = 16;
+const KEY_BYTES = 32;
+export const SALT_BYTES = 16;
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+const KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+// One CSPRNG call fills a pool that many ids, keys and salts are cut from:
+// a call per value costs more than the rest of a request's crypto together.
+const POOL_BYTES = 8192;
+let pool = Buffer.alloc(0);
+let offset = POOL_BYTES;
+
+function random(bytes: number): Buffer {
+  if (offset + bytes > pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+    offset = 0;
+  }
+  const out = pool.subarray(offset, offset + bytes);
+  offset += bytes;
+  return out;
+}
+
+export function newSessionId(): string {
+  return random(ID_BYTES).toString('base64url');
+}
+
+export function newSessionKey(): string {
+  return random(KEY_BYTES).toString('base64url');
+}
+
+export function newSalt(): Buffer {
+  return Buffer.from(random(SALT_BYTES));
+}
+
+export function deriveKey(previousKey: string, salt: Buffer): string {
+  return createHmac('sha256', previousKey).update(salt).digest('base64url');
+}
+
+// crypto.hash (Node >= 20.12) digests in one call, without a Hash object.
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+
+export function hashKey(key: string): Buffer {
+  return oneShot ? oneShot('sha256', key, 'buffer') : createHash('sha256').update(key).digest();
+}
+
+export function isWellFormedId(id: unknown): id is string {
+  return typeof id === 'string' && ID_PATTERN.test(id);
+}
+
+export function isWellFormedKey(key: unknown): key is string {
+  return typeof key === 'string' && KEY_PATTERN.test(key);
+}
+
+/** Constant-time equality of two hashes (false when lengths differ). */
+export function sameHash(a: Buffer | null | undefined, b: Buffer): boolean {
+  if (!a || a.length !== b.length) return false;
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,49 @@
+import { TesseraError } from './errors.js';
+import type { RecordKind, RecordWrite } from '../store/contract.js';
+
+/** The rules every engine applies, inside its atomic step, to a record write. */
+
+export function isLive(expiresAt: number | null, now: number): boolean {
+  return expiresAt === null || expiresAt > now;
+}
+
+export interface WriteContext {
+  /** The live kind of the record name, or null when no entry of it is live. */
+  liveKind: RecordKind | null;
+  /** The live version of the entry written, or 0 when absent. */
+  currentVersion: number;
+  /** Live entries of this record name. */
+  liveEntries: number;
+  /** Live record names in the session. */
+  liveRecords: number;
+}
+
+/** Checks a write against the live state; returns the version it will have. */
+export function planWrite(write: RecordWrite, ctx: WriteContext): number {
+  if (ctx.liveKind !== null && ctx.liveKind !== write.kind) {
+    throw new TesseraError('INVALID_REQUEST',
+      ctx.liveKind === 'multiple'
+        ? `Record '${write.name}' is a multiple record: write one entry with PUT /records/${write.name}/{key}.`
+        : `Record '${write.name}' is a single record: write it without an entry key.`,
+      { field: 'key' });
+  }
+  if (write.ifVersion !== null && write.ifVersion !== ctx.currentVersion) {
+    throw new TesseraError('VERSION_MISMATCH', undefined, { version: ctx.currentVersion });
+  }
+  if (ctx.liveKind === null && ctx.liveRecords >= write.maxRecords) {
+    throw new TesseraError('LIMIT_EXCEEDED', `A session holds at most ${write.maxRecords} records.`, { limit: write.maxRecords });
+  }
+  if (write.kind === 'multiple' && ctx.currentVersion === 0 && ctx.liveEntries >= write.maxEntries) {
+    throw new TesseraError('LIMIT_EXCEEDED', `Record '${write.name}' holds at most ${write.maxEntries} entries.`, { limit: write.maxEntries });
+  }
+  return ctx.currentVersion + 1;
+}
+
+/** Checks If-Match on a delete of a single record, an entry, or (wholeRecord) a multiple record. */
+export function checkDelete(ifVersion: number | null, current: { kind: RecordKind; version: number }, wholeRecord: boolean): void {
+  if (ifVersion === null) return;
+  if (wholeRecord && current.kind === 'multiple') {
+    throw new TesseraError('INVALID_REQUEST', 'If-Match applies to a single record or to one entry, not to a whole multiple record.', { field: 'If-Match' });
+  }
+  if (ifVersion !== current.version) throw new TesseraError('VERSION_MISMATCH', undefined, { version: current.version });
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { Tessera } from '../../service.js';
+import { SESSION, withSession } from '../server.js';
+
+type Params = { name: string; key?: string };
+
+/** Section 5: records and entries of records. */
+export function recordRoutes(app: FastifyInstance, tessera: Tessera): void {
+  const config = { access: SESSION };
+
+  app.get('/v1/session/records', { config }, withSession(tessera, async (ctx) => tessera.listRecords(ctx)));
+
+  app.get<{ Params: Params }>('/v1/session/records/:name', { config },
+    withSession(tessera, async (ctx, request) => tessera.getRecord(ctx, (request.params as Params).name)));
+
+  app.get<{ Params: Params }>('/v1/session/records/:name/:key', { config },
+    withSession(tessera, async (ctx, request) => {
+      const p = request.params as Params;
+      return tessera.getRecord(ctx, p.name, p.key);
+    }));
+
+  for (const path of ['/v1/session/records/:name', '/v1/session/records/:name/:key']) {
+    app.put<{ Params: Params }>(path, { config }, withSession(tessera, async (ctx, request) => {
+      const p = request.params as Params;
+      return tessera.putRecord(ctx, p.name, p.key, request.body, request.headers['if-match']);
+    }));
+    app.delete<{ Params: Params }>(path, { config }, withSession(tessera, async (ctx, request) => {
+      const p = request.params as Params;
+      return tessera.deleteRecord(ctx, p.name, p.key, request.headers['if-match']);
+    }));
+  }
+}

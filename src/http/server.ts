@@ -1,0 +1,181 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import sjson from 'secure-json-parse';
+import { TesseraError } from '../core/errors.js';
+import { bodyObject, checkDepth } from '../core/input.js';
+import type { Client, SessionContext, Tessera } from '../service.js';
+import { iso } from '../core/clock.js';
+import type { ClientRole } from '../config.js';
+import { clientAuthenticator } from './clients.js';
+import { errorBody, toTesseraError } from './errors.js';
+import { openapi } from './openapi.js';
+import { holdRoutes } from './routes/holds.js';
+import { recordRoutes } from './routes/records.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { adminRoutes } from './routes/admin.js';
+import { userRoutes } from './routes/users.js';
+import { transactionRoutes } from './routes/transactions.js';
+
+/** What a route needs: which client roles may call it, and whether it is session-bound. */
+export interface Access {
+  roles: readonly ClientRole[];
+  session?: boolean;
+  /** The route takes no body (as every DELETE): one with properties is refused, not ignored. */
+  noBody?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    client: Client | null;
+  }
+}
+
+export const APP: Access = { roles: ['app', 'admin'] };
+export const SESSION: Access = { roles: ['app', 'admin'], session: true };
+export const ADMIN: Access = { roles: ['admin'] };
+
+export interface ServerOptions {
+  /** Pino options (level, stream). Off by default. */
+  logger?: { level?: string; stream?: NodeJS.WritableStream } | false;
+  /** One log line per request and response (method, path without query, status). @default false */
+  accessLog?: boolean;
+}
+
+/** Log lines name the method and the path only: no query string, no headers, so never a key. */
+const serializers = {
+  req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }),
+  res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+};
+
+/** The HTTP face of a Tessera service. */
+export function buildServer(tessera: Tessera, options: ServerOptions = {}): FastifyInstance {
+  const config = tessera.config;
+  const app = Fastify({
+    logger: options.logger ? { ...options.logger, serializers } : false,
+    bodyLimit: config.http.bodyLimit,
+    requestTimeout: config.http.requestTimeout * 1000,
+    logController: new LogController({ disableRequestLogging: !options.accessLog }),
+    return503OnClosing: true,
+    // Fastify's own 404s and parser errors go through our handlers below.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 512 },
+    // A request Node's parser refuses (bad framing, headers over 16 KiB) gets a catalogue body too.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return void socket.destroy();
+      const tooLarge = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(errorBody(new TesseraError('INVALID_REQUEST', tooLarge ? 'The request headers are too large.' : 'The request is malformed.')));
+      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n`
+        + `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+    // Errors raised before routing (a malformed URL) get a catalogue body too.
+    frameworkErrors: (err, _request, reply) => {
+      const e = toTesseraError(err);
+      (reply as FastifyReply).code(e.status).header('cache-control', 'no-store').send(errorBody(e));
+    },
+  });
+  const identify = clientAuthenticator(config.clients);
+
+  app.decorateRequest('client', null);
+
+  app.removeAllContentTypeParsers();
+  const parseJson = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    if (body === '') return done(null, undefined);
+    try {
+      const value = sjson.parse(body as string, null, { protoAction: 'error', constructorAction: 'error' });
+      checkDepth(value);
+      done(null, value);
+    } catch (e) {
+      done(e instanceof TesseraError ? e
+        : new TesseraError('INVALID_REQUEST', 'The body is not valid JSON (or holds __proto__ or constructor.prototype keys).'));
+    }
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, parseJson);
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Every answer, not only /v1 (a request line may carry an absolute URL): nothing here is cacheable.
+    reply.header('cache-control', 'no-store');
+    const access = request.routeOptions.config.access;
+    if (!access) return;
+    const client = identify(request.headers.authorization);
+    if (!access.roles.some((r) => client.roles.includes(r))) throw new TesseraError('FORBIDDEN');
+    request.client = client;
+    if (access.session) await takeTurn(tessera, request, reply);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (access && (access.noBody || request.method === 'DELETE') && request.body !== undefined) bodyObject(request.body, []);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const e = toTesseraError(err);
+    if (e.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unexpected error');
+    if (e.status === 401) for (const h of ['session-id', 'session-key', 'session-expires']) reply.removeHeader(h);
+    if (typeof e.details?.retryAfter === 'number') reply.header('retry-after', String(e.details.retryAfter));
+    reply.code(e.status).send(errorBody(e));
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    const e = new TesseraError('NOT_FOUND');
+    reply.code(e.status).send(errorBody(e));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async () => {
+    try {
+      await tessera.store.ping();
+    } catch {
+      throw new TesseraError('STORE_UNAVAILABLE');
+    }
+    return { status: 'ready', store: tessera.store.kind };
+  });
+  app.get('/openapi.json', async () => openapi);
+
+  sessionRoutes(app, tessera);
+  recordRoutes(app, tessera);
+  holdRoutes(app, tessera);
+  userRoutes(app, tessera);
+  adminRoutes(app, tessera);
+  transactionRoutes(app, tessera);
+  return app;
+}
+
+/**
+ * Waits for this request's turn in its session's line (section 4). Called as
+ * the head arrives, before the body is read, so arrival order is kept; the
+ * turn ends when the response is finished or the connection closes.
+ */
+async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const id = request.headers['session-id'];
+  if (typeof id !== 'string' || id.length > 64) return; // fails authentication in the handler
+  let release: (() => void) | null = null;
+  let closed = false;
+  reply.raw.once('close', () => {
+    closed = true;
+    release?.();
+  });
+  release = await tessera.takeTurn(request.client!, id);
+  if (closed) release?.();
+}
+
+/**
+ * Wraps a session-bound handler: accepts the credentials (rotating the key)
+ * and puts the session headers on the reply, errors after that included.
+ */
+export function withSession<T>(tessera: Tessera, handler: (ctx: SessionContext, request: FastifyRequest, reply: FastifyReply) => Promise<T>,
+  options: { rotate?: boolean } = {}) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<T> => {
+    const ctx = await tessera.authenticate(request.client!, request.headers['session-id'], request.headers['session-key'], options);
+    sessionHeaders(reply, ctx);
+    await tessera.transactions.enter(ctx); // after the headers: TRANSACTION_ABORTED carries the next key
+    return handler(ctx, request, reply);
+  };
+}
+
+/** Puts the session's id, the key to send next and the next timeout on the reply. */
+export function sessionHeaders(reply: FastifyReply, ctx: SessionContext): void {
+  reply.header('session-id', ctx.session.id);
+  reply.header('session-key', ctx.key);
+  reply.header('session-expires', iso(ctx.session.nextTimeout));
+}

@@ -1,0 +1,444 @@
+import { EventEmitter } from 'node:events';
+import { iso, systemClock, type Clock } from './core/clock.js';
+import { TesseraError } from './core/errors.js';
+import { bodyObject, checkDepth, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from './core/input.js';
+import { deriveKey, hashKey, isWellFormedId, isWellFormedKey, newSalt, newSessionId, newSessionKey } from './core/keys.js';
+import { compileRecordTypes, type RecordType } from './core/record-types.js';
+import { nextTimeoutOf, type Rotation, type SessionInfo } from './core/session.js';
+import { resolveConfig, type ClientRole, type TesseraConfig } from './config.js';
+import { Cursors } from './cursors.js';
+import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
+import { SessionQueue, type Release, type RequestQueue } from './queue.js';
+import { SessionFile } from './session-file.js';
+import type { EndedSession, RecordKind, SessionStore } from './store/contract.js';
+import { Transactions } from './transactions.js';
+import { Users } from './users.js';
+import { group, view, type MultipleRecordView, type RecordView } from './views.js';
+
+export type { EntryView, MultipleRecordView, RecordView } from './views.js';
+
+/** Who is calling: an API client from the config (or the implicit one of open mode). */
+export interface Client {
+  id: string;
+  roles: readonly ClientRole[];
+}
+
+/** A request's view of its session after its credentials were accepted. */
+export interface SessionContext {
+  session: SessionInfo;
+  /** The key the caller must send next. */
+  key: string;
+  client: Client;
+  /** Open transactions (scopes), learnt as the request entered (Transactions.enter). */
+  transactionDepth?: number;
+}
+
+export interface CreatedSession {
+  id: string;
+  key: string;
+  idleTimeout: number;
+  lifespan: number;
+  rotation: Rotation;
+  queue: boolean;
+  nextTimeout: string;
+  expiresAt: string;
+}
+
+export interface SessionView {
+  id: string;
+  user: { name: string; roles: string[] } | null;
+  createdAt: string;
+  lastAccessAt: string;
+  nextTimeout: string;
+  expiresAt: string;
+  rotation: Rotation;
+  transactionDepth: number;
+}
+
+export type TesseraEvent = {
+  type: 'session.created' | 'session.ended' | 'session.expired' | 'session.transferred' | 'security.key_replayed' | HoldEventType
+    | 'user.login' | 'user.logout' | 'user.login_failed';
+  at: string;
+  sessionId: string;
+  user?: string;
+  /** hold.*: the resource or pool. */
+  resource?: string;
+  /** session.transferred: the new session id. */
+  to?: string;
+};
+
+export interface TesseraOptions {
+  /** The server config (validated here); see docs/configuration.md. */
+  config?: unknown;
+  store: SessionStore;
+  /** The clock for what the service itself decides (the store keeps its own). */
+  clock?: Clock;
+}
+
+const MAX_SWEEP_BATCH = 1000;
+const SESSION_FACTS_CACHE = 100_000;
+
+interface SessionFacts {
+  client: string;
+  queue: boolean;
+}
+
+/**
+ * The use cases of Tessera over one store. The HTTP server is a thin face over
+ * this class; a program can use it in-process the same way.
+ */
+export class Tessera {
+  readonly config: Readonly<TesseraConfig>;
+  readonly store: SessionStore;
+  readonly events = new EventEmitter<{ event: [TesseraEvent] }>();
+  readonly queue: RequestQueue;
+  /** Sections 9 and 10: holds, pools, claims, transfer. */
+  readonly holds: Holds;
+  /** Users, login, roles and per-user administration (src/users.ts). */
+  readonly users: Users;
+  /** Section 6: transactions, a stack of scopes per session. */
+  readonly transactions: Transactions;
+  /** Section 7: cursors over multiple records. */
+  readonly cursors: Cursors;
+  private readonly clock: Clock;
+  private readonly recordTypes: Map<string, RecordType>;
+  /** Sessions' owners and queue flags (fixed at creation), to queue a request without a store read. */
+  private readonly sessionFacts = new Map<string, SessionFacts>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(options: TesseraOptions) {
+    this.config = resolveConfig(options.config);
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.recordTypes = compileRecordTypes(this.config.records);
+    const queueTimeoutMs = this.config.session.queueTimeout * 1000;
+    // An engine shared by several nodes brings a queue that spans them (section 4).
+    this.queue = this.store.createQueue?.(queueTimeoutMs) ?? new SessionQueue(queueTimeoutMs);
+    this.holds = new Holds(this.store, this.config, (type, session, resource) => this.emit(type, session, { resource }),
+      (ctx, held, added) => this.transactions.noteHolds(ctx, held, added));
+    this.transactions = new Transactions(this.store, this.config, (session, resource) => this.emit('hold.released', session, { resource }));
+    this.cursors = new Cursors(this.store, this.config, (ctx, name) => {
+      this.checkRead(ctx, name);
+      return this.store.getRecord(ctx.session.id, name);
+    });
+    this.users = new Users({
+      store: this.store, config: this.config, clock: this.clock,
+      emit: (type, s, user) => this.emit(type, s, user === undefined ? undefined : { user }),
+      ended: (sessions) => sessions.forEach((s) => {
+        this.sessionFacts.delete(s.id);
+        this.emitEnded('session.ended', { releasedHolds: [], ...s });
+      }),
+      endSession: (id) => this.endSession(id, 'session.ended'),
+      reauthenticate: (ctx) => this.authenticate(ctx.client, ctx.session.id, ctx.key),
+      releaseHolds: (ctx) => this.releaseHolds(ctx),
+    });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------
+
+  async createSession(client: Client, body?: unknown): Promise<CreatedSession> {
+    const b = bodyObject(body, ['idleTimeout', 'lifespan', 'rotation', 'queue']);
+    const s = this.config.session;
+    const idleTimeout = optionalSeconds(b, 'idleTimeout', s.maxIdleTimeout) ?? s.idleTimeout;
+    const lifespan = optionalSeconds(b, 'lifespan', s.maxLifespan) ?? s.lifespan;
+    const rotation = optionalEnum(b, 'rotation', ['per-request', 'on-privilege-change'] as const) ?? 'per-request';
+    const queue = optionalBoolean(b, 'queue') ?? true;
+    const now = this.clock();
+    const key = newSessionKey();
+    const session: SessionInfo = {
+      id: newSessionId(), client: client.id, rotation, queue, idleTimeout, lifespan,
+      createdAt: now, lastAccessAt: now, nextTimeout: 0, expiresAt: now + lifespan * 1000, user: null,
+    };
+    session.nextTimeout = nextTimeoutOf(session, now);
+    await this.store.createSession(session, hashKey(key));
+    this.remember(session);
+    this.emit('session.created', session);
+    return {
+      id: session.id, key, idleTimeout, lifespan, rotation, queue,
+      nextTimeout: iso(session.nextTimeout), expiresAt: iso(session.expiresAt),
+    };
+  }
+
+  /**
+   * Accepts a session's credentials: rotates the key (per-request), records
+   * the access, and answers the key to send next. Throws SESSION_INVALID, or
+   * SESSION_KEY_REPLAYED after revoking the session. With `rotate: false`
+   * (login, logout: they change the key themselves, or not at all when they
+   * fail) the key stays as it is.
+   */
+  async authenticate(client: Client, id: unknown, key: unknown, options: { rotate?: boolean } = {}): Promise<SessionContext> {
+    if (!isWellFormedId(id) || !isWellFormedKey(key)) throw new TesseraError('SESSION_INVALID');
+    const rotate = options.rotate ?? true;
+    const salt = newSalt();
+    const next = rotate ? deriveKey(key, salt) : key;
+    const result = await this.store.authenticate({
+      id,
+      keyHash: hashKey(key),
+      client: client.roles.includes('admin') ? null : client.id,
+      rotation: rotate ? { keyHash: hashKey(next), salt } : null,
+      graceMs: this.config.session.graceWindow * 1000,
+    });
+    switch (result.outcome) {
+      case 'invalid':
+        throw new TesseraError('SESSION_INVALID');
+      case 'replayed':
+        this.sessionFacts.delete(id);
+        this.emit('security.key_replayed', result.session);
+        throw new TesseraError('SESSION_KEY_REPLAYED');
+      case 'grace':
+        return { session: result.session, key: deriveKey(key, result.graceSalt), client, ...noScopes(result.scopes) };
+      case 'current':
+        // A role change made by an admin rotates in either mode (privilegeChanged).
+        return {
+          session: result.session, key: result.privilegeChanged || result.session.rotation === 'per-request' ? next : key, client,
+          ...noScopes(result.scopes),
+        };
+    }
+  }
+
+  describe(ctx: SessionContext): SessionView {
+    const s = ctx.session;
+    return {
+      id: s.id, user: s.user, createdAt: iso(s.createdAt), lastAccessAt: iso(s.lastAccessAt),
+      nextTimeout: iso(s.nextTimeout), expiresAt: iso(s.expiresAt), rotation: s.rotation, transactionDepth: ctx.transactionDepth ?? 0,
+    };
+  }
+
+  async keepAlive(ctx: SessionContext, body?: unknown): Promise<{ message: 'success'; nextTimeout: string }> {
+    const b = bodyObject(body, ['touchRecords']);
+    if (optionalBoolean(b, 'touchRecords')) await this.store.touchRecords(ctx.session.id);
+    return { message: 'success', nextTimeout: iso(ctx.session.nextTimeout) };
+  }
+
+  async end(ctx: SessionContext): Promise<{ message: 'success' }> {
+    await this.endSession(ctx.session.id, 'session.ended');
+    return { message: 'success' };
+  }
+
+  private async endSession(id: string, type: 'session.ended' | 'session.expired'): Promise<boolean> {
+    const ended = await this.store.endSession(id);
+    this.sessionFacts.delete(id);
+    if (ended) this.emitEnded(type, ended);
+    return ended !== null;
+  }
+
+  /** A new id and key for this session (section 10); the old id answers SESSION_INVALID from now on. */
+  async transfer(ctx: SessionContext): Promise<TransferredSession> {
+    await this.transactions.endAll(ctx);
+    const { created, session } = await this.holds.transfer(ctx);
+    this.sessionFacts.delete(ctx.session.id);
+    this.remember(session);
+    this.emit('session.transferred', ctx.session, { to: session.id });
+    return created;
+  }
+
+  /** Releases every hold of a session (logout calls this). */
+  async releaseHolds(ctx: SessionContext): Promise<{ released: string[] }> {
+    return this.holds.releaseHolds(ctx.session);
+  }
+
+  // ---- records ---------------------------------------------------------------
+
+  async putRecord(ctx: SessionContext, name: unknown, key: unknown, body: unknown, ifMatchHeader?: unknown): Promise<RecordView> {
+    const n = recordName(name);
+    const k = key === undefined || key === null ? null : entryKey(key);
+    const b = bodyObject(body, ['value', 'ttl']);
+    if (!('value' in b) || b.value === undefined) throw new TesseraError('INVALID_REQUEST', "The body needs a 'value'.", { field: 'value' });
+    checkDepth(b.value); // in-process callers too: deep values would overflow the stack below
+    const ttl = optionalSeconds(b, 'ttl', this.config.session.maxLifespan); // a record never outlives its session
+    const version = ifMatch(ifMatchHeader);
+    const type = this.recordType(n);
+    if (type?.writeRoles && !hasAnyRole(ctx, type.writeRoles)) throw new TesseraError('FORBIDDEN');
+    const kind: RecordKind = type?.kind ?? (k === null ? 'single' : 'multiple');
+    if (kind === 'multiple' && k === null) {
+      throw new TesseraError('INVALID_REQUEST', `Record '${n}' is a multiple record: write one entry with PUT /records/${n}/{key}.`, { field: 'key' });
+    }
+    if (kind === 'single' && k !== null) {
+      throw new TesseraError('INVALID_REQUEST', `Record '${n}' is a single record: write it without an entry key.`, { field: 'key' });
+    }
+    const json = JSON.stringify(b.value);
+    if (Buffer.byteLength(json) > this.config.session.maxRecordSize) {
+      throw new TesseraError('RECORD_TOO_LARGE', undefined, { limit: this.config.session.maxRecordSize });
+    }
+    if (type?.validate && !type.validate(b.value)) {
+      throw new TesseraError('VALIDATION_FAILED', undefined, {
+        errors: type.validate.errors!.map((e) => ({ path: e.instancePath, message: e.message })),
+      });
+    }
+    const ttlSeconds = ttl ?? type?.ttl ?? null;
+    const stored = await this.store.putRecord(ctx.session.id, {
+      name: n, key: k, kind, value: json, ttlMs: ttlSeconds === null ? null : ttlSeconds * 1000,
+      ifVersion: version, maxEntries: type?.maxEntries ?? 1000, maxRecords: this.config.session.maxRecords,
+    });
+    return view(stored, b.value);
+  }
+
+  async getRecord(ctx: SessionContext, name: unknown, key?: unknown): Promise<RecordView | MultipleRecordView> {
+    const n = recordName(name);
+    const k = key === undefined || key === null ? null : entryKey(key);
+    this.checkRead(ctx, n);
+    const entries = await this.store.getRecord(ctx.session.id, n);
+    if (entries.length === 0) throw new TesseraError('RECORD_NOT_FOUND');
+    if (k !== null) {
+      const entry = entries.find((e) => e.key === k);
+      if (!entry) throw new TesseraError('RECORD_NOT_FOUND');
+      return view(entry);
+    }
+    return group(entries)[0];
+  }
+
+  async listRecords(ctx: SessionContext): Promise<{ records: (RecordView | MultipleRecordView)[] }> {
+    const all = await this.store.listRecords(ctx.session.id);
+    return { records: group(all.filter((r) => this.canRead(ctx, r.name))) };
+  }
+
+  async deleteRecord(ctx: SessionContext, name: unknown, key: unknown, ifMatchHeader?: unknown): Promise<{ deleted: true }> {
+    const n = recordName(name);
+    const k = key === undefined || key === null ? null : entryKey(key);
+    const version = ifMatch(ifMatchHeader);
+    const type = this.recordType(n);
+    if (type?.writeRoles && !hasAnyRole(ctx, type.writeRoles)) throw new TesseraError('FORBIDDEN');
+    if (!(await this.store.deleteRecord(ctx.session.id, n, k, version))) throw new TesseraError('RECORD_NOT_FOUND');
+    return { deleted: true };
+  }
+
+  private recordType(name: string): RecordType | undefined {
+    const type = this.recordTypes.get(name);
+    if (!type && this.config.strictRecords) throw new TesseraError('RECORD_UNDECLARED', `Record '${name}' is not declared.`);
+    return type;
+  }
+
+  private canRead(ctx: SessionContext, name: string): boolean {
+    const roles = this.recordTypes.get(name)?.readRoles;
+    return !roles || hasAnyRole(ctx, roles);
+  }
+
+  private checkRead(ctx: SessionContext, name: string): void {
+    this.recordType(name);
+    if (!this.canRead(ctx, name)) throw new TesseraError('FORBIDDEN');
+  }
+
+  /**
+   * CITY Shop's session file over this request's session: `set` buffers (in a
+   * scope), `write` persists, `update` persists and refreshes every record's
+   * timestamps, `changed` tells whether anything is buffered.
+   */
+  sessionFile(ctx: SessionContext): SessionFile {
+    return new SessionFile(this, ctx);
+  }
+
+  // ---- serialized use in-process -------------------------------------------
+
+  /**
+   * Takes the session's place in line for a request of `client` (call it as
+   * the request arrives). Resolves when it is this request's turn (release
+   * when done), or at once with null when the session is unknown or another
+   * client's: such a request is not queued and fails authentication, so
+   * knowing an id is not enough to hold a session up.
+   */
+  takeTurn(client: Client, id: string): Promise<Release | null> {
+    const known = this.sessionFacts.get(id);
+    // Known: join the line in this same tick, so arrival order is kept.
+    if (known) return this.joinLine(client, id, known);
+    return this.store.getSession(id).then((s) => (s ? this.joinLine(client, id, this.remember(s)) : null));
+  }
+
+  private joinLine(client: Client, id: string, facts: SessionFacts): Promise<Release | null> {
+    if (facts.client !== client.id && !client.roles.includes('admin')) return Promise.resolve(null);
+    return this.queue.acquire(id, facts.queue);
+  }
+
+  /** Runs `work` in the session's turn with its credentials accepted (rotated). */
+  async withSession<T>(client: Client, credentials: { id: string; key: string }, work: (ctx: SessionContext) => Promise<T>):
+    Promise<{ result: T; id: string; key: string; nextTimeout: string }> {
+    if (!isWellFormedId(credentials.id)) throw new TesseraError('SESSION_INVALID');
+    const release = await this.takeTurn(client, credentials.id);
+    if (!release) throw new TesseraError('SESSION_INVALID');
+    try {
+      const ctx = await this.authenticate(client, credentials.id, credentials.key);
+      await this.transactions.enter(ctx);
+      const result = await work(ctx);
+      return { result, id: ctx.session.id, key: ctx.key, nextTimeout: iso(ctx.session.nextTimeout) };
+    } finally {
+      release();
+    }
+  }
+
+  private remember(s: Pick<SessionInfo, 'id' | 'client' | 'queue'>): SessionFacts {
+    if (this.sessionFacts.size >= SESSION_FACTS_CACHE) this.sessionFacts.delete(this.sessionFacts.keys().next().value!);
+    const facts = { client: s.client, queue: s.queue };
+    this.sessionFacts.set(s.id, facts);
+    return facts;
+  }
+
+  // ---- background work -------------------------------------------------------
+
+  /** Removes expired sessions every `session.sweepInterval` seconds. */
+  startSweeper(onError: (e: unknown) => void = () => {}): void {
+    if (this.sweeper) return;
+    let running = false;
+    this.sweeper = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        await this.sweep();
+      } catch (e) {
+        onError(e);
+      } finally {
+        running = false;
+      }
+    }, this.config.session.sweepInterval * 1000);
+    this.sweeper.unref();
+  }
+
+  /** One sweep: removes every session that expired by now. Returns how many. */
+  async sweep(): Promise<number> {
+    await this.holds.sweep();
+    await this.transactions.sweep();
+    await this.cursors.sweep();
+    let total = 0;
+    for (;;) {
+      const expired = await this.store.sweepExpired(MAX_SWEEP_BATCH);
+      for (const s of expired) {
+        this.sessionFacts.delete(s.id);
+        this.emitEnded('session.expired', s);
+      }
+      total += expired.length;
+      if (expired.length < MAX_SWEEP_BATCH) return total;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    await this.store.close();
+  }
+
+  /** `extra.user`: the session's by default; null for none. */
+  private emit(type: TesseraEvent['type'], s: { id: string; user?: SessionInfo['user'] },
+    extra?: { resource?: string; to?: string; user?: string | null }): void {
+    if (this.events.listenerCount('event') === 0) return;
+    const event: TesseraEvent = { type, at: iso(this.clock()), sessionId: s.id };
+    const user = extra && 'user' in extra ? extra.user : s.user?.name;
+    if (typeof user === 'string') event.user = user;
+    if (extra?.resource !== undefined) event.resource = extra.resource;
+    if (extra?.to !== undefined) event.to = extra.to;
+    this.events.emit('event', event);
+  }
+
+  /** An ended or expired session, then each hold it released in the same step. */
+  private emitEnded(type: 'session.ended' | 'session.expired', s: EndedSession): void {
+    this.emit(type, s);
+    for (const h of s.releasedHolds) this.emit('hold.released', s, { resource: h.name });
+  }
+}
+
+/** A session with no scope state is at depth 0 without asking the store again. */
+function noScopes(scopes: boolean): { transactionDepth?: number } {
+  return scopes ? {} : { transactionDepth: 0 };
+}
+
+function hasAnyRole(ctx: SessionContext, roles: string[]): boolean {
+  const have = ctx.session.user?.roles ?? [];
+  return roles.some((r) => have.includes(r));
+}

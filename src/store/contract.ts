@@ -1,0 +1,402 @@
+import type { KeyState, SessionInfo, SessionUser } from '../core/session.js';
+import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
+import type { RequestQueue } from '../queue.js';
+
+/**
+ * The storage contract. Every method is ONE atomic step in the engine: one
+ * SQLite transaction, one pass over the memory maps, and (for Redis) one Lua
+ * script over keys that share the `{sessionId}` hash tag. The service never
+ * reads a whole session, changes it and writes it back.
+ *
+ * Engines decide expiry by their own clock: a session or record past its
+ * expiry reads as absent even before a sweep removes it.
+ */
+export interface SessionStore {
+  /** `memory`, `sqlite`, `redis`, ... */
+  readonly kind: string;
+
+  createSession(session: SessionInfo, keyHash: Buffer): Promise<void>;
+
+  /** The live session with this id, or null. No side effects. */
+  getSession(id: string): Promise<SessionInfo | null>;
+
+  /**
+   * Checks a presented key and, in the same step, rotates it and records the
+   * access (lastAccessAt, nextTimeout). See `Authentication` for outcomes.
+   * A session owned by another client (when `client` is not null) is
+   * treated exactly like an unknown one, with no side effect.
+   */
+  authenticate(request: AuthRequest): Promise<Authentication>;
+
+  /**
+   * Replaces the key with no grace for the old one and sets the user (login,
+   * logout, role change), dropping a role change still pending for the
+   * session. Null when the session is gone.
+   */
+  changePrivilege(id: string, next: KeyRotation, user: SessionUser | null): Promise<SessionInfo | null>;
+
+  /** Writes a record (or one entry of a multiple record) if the version rule holds; into the innermost scope when one is open. */
+  putRecord(sessionId: string, write: RecordWrite): Promise<StoredRecord>;
+
+  /** The live entries of one record (one entry with key null for a single record), as the session sees them (its scopes overlaid). */
+  getRecord(sessionId: string, name: string): Promise<StoredRecord[]>;
+
+  /** Every live record and entry of the session. */
+  listRecords(sessionId: string): Promise<StoredRecord[]>;
+
+  /** Deletes a record, or one entry; false when it was absent. */
+  deleteRecord(sessionId: string, name: string, key: string | null, ifVersion: number | null): Promise<boolean>;
+
+  /** Restarts the expiry clock of every live record with a ttl. */
+  touchRecords(sessionId: string): Promise<void>;
+
+  /**
+   * Ends a session and removes everything it owns, releasing its live holds
+   * in the same step (its claims stay: a sale is permanent). The ended
+   * session, or null.
+   */
+  endSession(id: string): Promise<EndedSession | null>;
+
+  /**
+   * Removes what expired by the store's clock, at most `limit` sessions, at a
+   * cost that grows with what expired, not with what is stored. Returns the
+   * sessions removed; their live holds are released in the same step.
+   */
+  sweepExpired(limit: number): Promise<EndedSession[]>;
+
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+
+  /**
+   * A per-session line of requests that spans every node sharing this store
+   * (section 4). Absent: the service's in-process SessionQueue is enough.
+   */
+  createQueue?(timeoutMs: number): RequestQueue;
+
+  close(): Promise<void>;
+
+  // ---- holds (section 9) and transfer (section 10) ---------------------------
+  // Expiry is the store's clock. A hold past its expiry blocks nobody and
+  // counts for no pool, swept or not. Names are one namespace: a name is a pool
+  // when it has a capacity (setPool), else an exclusive resource.
+
+  /**
+   * Takes an exclusive hold on every name, or none: HOLD_CONFLICT (details.conflicts)
+   * when another session holds one live or one is claimed. A live hold of this
+   * session is extended (never shortened) and keeps its token; a new one gets
+   * the next token of its name.
+   */
+  holdResources(sessionId: string, names: string[], ttlMs: number): Promise<AcquiredHold[]>;
+
+  /** Adds `quantity` to this session's hold on a pool and extends it, or POOL_EXHAUSTED. */
+  holdPool(sessionId: string, pool: string, quantity: number, ttlMs: number): Promise<AcquiredHold>;
+
+  /**
+   * The session's live holds and claims, and the holds that expired since the
+   * last call: those are dropped in the same step, so each is reported once.
+   */
+  readHolds(sessionId: string): Promise<SessionHolds>;
+
+  /** Extends every live hold of the session to at least now + ttl. The live holds. */
+  renewHolds(sessionId: string, ttlMs: number): Promise<StoredHold[]>;
+
+  /**
+   * Drops the named holds of the session (all when null), expired ones too.
+   * Pool units return at once. The holds that were live. Logout calls it with null.
+   */
+  releaseHolds(sessionId: string, names: string[] | null): Promise<StoredHold[]>;
+
+  /**
+   * The sale: checks, in this one step, that each named hold (all when null) is
+   * the session's, live by the store's clock and still carries the last token
+   * of its name, then turns them all into claims; else HOLDS_EXPIRED
+   * (details.expired) and nothing changes.
+   */
+  confirmHolds(sessionId: string, names: string[] | null): Promise<StoredClaim[]>;
+
+  /**
+   * Moves a live session to a new id and key (no superseded keys): same client,
+   * user, settings, records, holds and claims; the old id is gone. Null when
+   * the session is not live.
+   */
+  transferSession(oldId: string, newId: string, keyHash: Buffer): Promise<SessionInfo | null>;
+
+  /** Sets a pool's capacity (HOLD_CONFLICT when the name is held or claimed as a resource). */
+  setPool(name: string, capacity: number): Promise<PoolInfo>;
+
+  /** Frees every claim on a name (admin). How many were freed. */
+  freeClaims(name: string): Promise<number>;
+
+  /** Live holds whose names start with `prefix`, by name, at most `limit`. */
+  listHolds(prefix: string, limit: number): Promise<StoredHold[]>;
+
+  /** Holds that expired and were not reported by a sweep yet (each once), at most `limit`. */
+  sweepExpiredHolds(limit: number): Promise<StoredHold[]>;
+
+  // ---- users
+  // Users, the index of sessions by user, and login throttling. The index is
+  // kept exact: a session leaves it when it ends, expires (reads filter by the
+  // store's clock before any sweep), is revoked, or changes user.
+
+  getUser(name: string): Promise<StoredUser | null>;
+
+  /** Every user, by name. */
+  listUsers(): Promise<StoredUser[]>;
+
+  /**
+   * Creates or changes a user in one step. A new password ends the user's
+   * sessions; new roles (without a new password) are set on each of the
+   * user's sessions at once and marked, so that their next `authenticate`
+   * rotates the key with no grace (`privilegeChanged`). `user` is null when the user does not exist and no
+   * password hash was given (nothing changed).
+   */
+  putUser(name: string, change: UserChange): Promise<UserPut>;
+
+  /** Removes a user and ends its sessions, in one step. */
+  deleteUser(name: string): Promise<{ deleted: boolean; ended: SessionInfo[] }>;
+
+  /**
+   * Logs a session in as a user, if the user's password hash is still
+   * `passwordHash` (the one just verified): a new key with no grace, the
+   * user's current roles. One step, so a concurrent password or role change
+   * cannot be missed.
+   */
+  loginUser(id: string, next: KeyRotation, name: string, passwordHash: string): Promise<LoginOutcome>;
+
+  /**
+   * Live sessions ordered by id, after `after` (exclusive), at most `limit`:
+   * of one user through the index, or of everyone when `user` is null.
+   */
+  listSessions(user: string | null, after: string | null, limit: number): Promise<SessionInfo[]>;
+
+  /** Ends every session of a user, in one step. */
+  endUserSessions(user: string): Promise<SessionInfo[]>;
+
+  /**
+   * Starts a login attempt for every counter in `keys` (per username, per
+   * session): when one is throttled, answers how long (ms) and logs nothing;
+   * otherwise logs the attempt (as a failure until settled) in all of them.
+   */
+  takeLoginAttempt(keys: string[], rule: ThrottleRule): Promise<{ waitMs: number; at: number }>;
+
+  /** The attempt logged at `at` succeeded: it no longer counts as a failure. */
+  settleLoginAttempt(keys: string[], at: number): Promise<void>;
+  // ---- scopes and cursors (sections 6 and 7) ----------------------------------
+  // A session's scopes live in the store (so a restarted or another node finds
+  // them): a stack of depths whose buffered record writes only this session
+  // sees. The record methods above read and write through them: while a scope
+  // is open, putRecord and deleteRecord write into the innermost one, and
+  // getRecord and listRecords see the records with the scopes overlaid (rules
+  // in core/scopes.ts). Every scope of a session shares one deadline, moved
+  // by each request; past it they are rolled back (by the next request or the
+  // sweep) and the abort is reported once.
+
+  /**
+   * At the start of each request of the session: rolls every scope back if
+   * their deadline passed (releasing the holds they took), moves the deadline
+   * to now + timeoutMs, and takes the abort report (true once per abort).
+   */
+  enterScopes(sessionId: string, timeoutMs: number): Promise<ScopeState>;
+
+  /** Opens a scope inside the open ones (LIMIT_EXCEEDED past maxDepth). The new depth. */
+  openScope(sessionId: string, timeoutMs: number, maxDepth: number): Promise<number>;
+
+  /**
+   * Closes the innermost scope: merges it into its parent, or at depth 1
+   * writes every buffered write to the records, in this one step.
+   * TRANSACTION_NOT_OPEN when none is open. The depth left.
+   */
+  commitScope(sessionId: string, timeoutMs: number): Promise<number>;
+
+  /** Discards the innermost scope (every scope when `all`), releasing the holds taken in it. TRANSACTION_NOT_OPEN when none is open. */
+  rollbackScope(sessionId: string, all: boolean, timeoutMs: number): Promise<ScopeRollback>;
+
+  /** Notes in the innermost open scope (if any) what a hold step just gave: `added` is the units asked of a pool, null for resources. */
+  noteScopeHolds(sessionId: string, held: AcquiredHold[], added: number | null): Promise<void>;
+
+  /** Rolls back every scope and closes every cursor of a live session (before a transfer). The holds released. */
+  endScopes(sessionId: string): Promise<StoredHold[]>;
+
+  /** Rolls back the scopes whose deadline passed, at most `limit` sessions, through an index by deadline; each abort is reported to its session's next request. */
+  sweepExpiredScopes(limit: number): Promise<ScopeRollback[]>;
+
+  /** Stores a cursor over a snapshot of entries (LIMIT_EXCEEDED past maxCursors per session). */
+  openCursor(sessionId: string, cursor: NewCursor, maxCursors: number): Promise<void>;
+
+  /** The next `count` items (null: its page size) of a live cursor of this session, moving its position and deadline; null when unknown or expired. */
+  readCursor(sessionId: string, cursorId: string, count: number | null): Promise<CursorPage | null>;
+
+  /** Closes a cursor of this session; false when unknown or expired. */
+  closeCursor(sessionId: string, cursorId: string): Promise<boolean>;
+
+  /** Removes cursors unused past their deadline, at most `limit`. How many. */
+  sweepExpiredCursors(limit: number): Promise<number>;
+}
+
+/** The scope and cursor steps, as each engine implements them (in its *-scopes and *-cursors files). */
+export type ScopeMethods = Pick<SessionStore, 'enterScopes' | 'openScope' | 'commitScope' | 'rollbackScope' | 'noteScopeHolds'
+  | 'endScopes' | 'sweepExpiredScopes'>;
+export type CursorMethods = Pick<SessionStore, 'openCursor' | 'readCursor' | 'closeCursor' | 'sweepExpiredCursors'>;
+
+export interface ScopeState {
+  /** Scopes open now. */
+  depth: number;
+  /** The scopes were rolled back for idling (reported once). */
+  aborted: boolean;
+  /** Holds released by that rollback, when this step did it. */
+  released: StoredHold[];
+}
+
+export interface ScopeRollback {
+  sessionId: string;
+  /** Scopes left open. */
+  depth: number;
+  released: StoredHold[];
+}
+
+export interface NewCursor {
+  id: string;
+  /** The record name. */
+  name: string;
+  pageSize: number;
+  /** The snapshot, in key order. */
+  items: StoredRecord[];
+  /** It dies this long after its last use. */
+  timeoutMs: number;
+}
+
+export interface CursorPage {
+  items: StoredRecord[];
+  /** Items delivered so far, this page included. */
+  position: number;
+  total: number;
+}
+
+export interface StoredHold {
+  /** The resource or pool name. */
+  name: string;
+  sessionId: string;
+  /** Units of a pool; null for an exclusive resource. */
+  quantity: number | null;
+  /** The fencing token: grows with every grant on the name, never goes back. */
+  token: number;
+  expiresAt: number;
+}
+
+export interface AcquiredHold extends StoredHold {
+  /** A new grant, not an extension of a live hold. */
+  fresh: boolean;
+}
+
+export interface StoredClaim {
+  name: string;
+  sessionId: string;
+  /** Units of a pool (all the session confirmed of it); null for a resource. */
+  quantity: number | null;
+  token: number;
+  confirmedAt: number;
+}
+
+export interface SessionHolds {
+  live: StoredHold[];
+  /**
+   * Expired since the last read; dropped by that read. `announced`: a sweep
+   * already reported it (so the hold.expired event is not sent twice).
+   */
+  expired: (StoredHold & { announced: boolean })[];
+  claims: StoredClaim[];
+}
+
+export interface PoolInfo {
+  name: string;
+  capacity: number;
+  /** Units neither held live nor claimed. */
+  available: number;
+}
+
+/** A session as it ended, with the live holds released in the same step. */
+export interface EndedSession extends SessionInfo {
+  releasedHolds: StoredHold[];
+}
+
+export interface UserPut {
+  user: StoredUser | null;
+  created: boolean;
+  /** Sessions ended by a new password. */
+  ended: SessionInfo[];
+}
+
+export type LoginOutcome =
+  | { outcome: 'ok'; session: SessionInfo }
+  /** The session ended meanwhile. */
+  | { outcome: 'session_gone' }
+  /** The user was removed or its password changed since it was verified. */
+  | { outcome: 'user_changed' };
+
+export interface KeyRotation {
+  keyHash: Buffer;
+  salt: Buffer;
+}
+
+export interface AuthRequest {
+  id: string;
+  keyHash: Buffer;
+  /** The owning client required, or null when any client may (admin). */
+  client: string | null;
+  /** The next key, taken when the presented key is current and the session rotates per request. */
+  rotation: KeyRotation | null;
+  /** How long the replaced key stays servable (ms). */
+  graceMs: number;
+}
+
+/**
+ * `scopes` (accepted outcomes): the session has scopes open or a rolled-back
+ * transaction to report, so the request must enter them (enterScopes); when
+ * false it can skip that step, since only the session's own requests open one.
+ */
+export type Authentication =
+  /**
+   * The current key: rotated when asked, access recorded. `privilegeChanged`:
+   * a pending role change was applied and the key rotated with no grace, in
+   * whichever rotation mode (only when a rotation was given).
+   */
+  | { outcome: 'current'; session: SessionInfo; privilegeChanged?: boolean; scopes: boolean }
+  /** The key just replaced, within the grace window: access recorded, nothing rotated. */
+  | { outcome: 'grace'; session: SessionInfo; graceSalt: Buffer; scopes: boolean }
+  /** A superseded key: the session was revoked (ended) in this same step. */
+  | { outcome: 'replayed'; session: SessionInfo }
+  /** Unknown session, unknown key, expired, or another client's. */
+  | { outcome: 'invalid' };
+
+export type RecordKind = 'single' | 'multiple';
+
+export interface RecordWrite {
+  name: string;
+  /** The entry key of a multiple record; null for a single record. */
+  key: string | null;
+  kind: RecordKind;
+  /** The value as JSON text. */
+  value: string;
+  /** Lifetime after each write or touch (ms); null: as long as the session. */
+  ttlMs: number | null;
+  /** Write only if the live version is this (0: only if absent). */
+  ifVersion: number | null;
+  /** Most live entries a multiple record may hold. */
+  maxEntries: number;
+  /** Most live records (names) a session may hold. */
+  maxRecords: number;
+}
+
+export interface StoredRecord {
+  name: string;
+  key: string | null;
+  kind: RecordKind;
+  /** JSON text. */
+  value: string;
+  version: number;
+  updatedAt: number;
+  ttlMs: number | null;
+  expiresAt: number | null;
+}
+
+export type { KeyState, SessionInfo, SessionUser, StoredUser, ThrottleRule, UserChange };

@@ -1,0 +1,186 @@
+import type { Clock } from '../core/clock.js';
+import { ExpiryWheel } from '../core/expiry-wheel.js';
+import type { SessionInfo, SessionUser } from '../core/session.js';
+import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../core/users.js';
+import type { KeyRotation, LoginOutcome, SessionStore, UserPut } from './contract.js';
+
+/**
+ * Users, the index of sessions by user, pending role changes and login
+ * throttling, for the memory engine. The engine tells it when a session
+ * changes user or goes (`moved`, `gone`), so the index holds exactly the
+ * sessions that exist; reads also skip the expired ones before any sweep.
+ */
+export interface MemoryUsersDeps {
+  clock: Clock;
+  /** The live session with this id (by the store's clock), or null. */
+  live: (id: string, now: number) => SessionInfo | null;
+  /** The raw privilege change of memory.ts. */
+  setPrivilege: (id: string, next: KeyRotation, user: SessionUser | null) => SessionInfo | null;
+  /** The raw removal of a session; answers it, or null. */
+  remove: (id: string) => SessionInfo | null;
+  /** Sets the user of a live session in place (a role change), keys untouched. */
+  setUser: (id: string, user: SessionUser) => void;
+  /** Every session id (for the listing of all sessions). */
+  allIds: () => Iterable<string>;
+}
+
+type UsersPart = Pick<SessionStore, 'getUser' | 'listUsers' | 'putUser' | 'deleteUser' | 'loginUser' | 'listSessions'
+  | 'endUserSessions' | 'takeLoginAttempt' | 'settleLoginAttempt'>;
+
+export interface MemoryUsers {
+  methods: UsersPart;
+  /** A session changed user (login, logout): reindex it and drop a pending role change. */
+  moved(id: string, before: SessionUser | null, after: SessionUser | null): void;
+  /** A session is gone (ended, revoked, expired). */
+  gone(id: string, user: SessionUser | null): void;
+  /** Takes (and clears) the roles pending for a session of user `name`. */
+  takePendingRoles(id: string, name: string): string[] | null;
+  sweep(now: number, limit: number): void;
+}
+
+export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
+  const { clock } = deps;
+  const users = new Map<string, StoredUser>();
+  const byUser = new Map<string, Set<string>>();
+  const pending = new Map<string, { name: string; roles: string[] }>();
+  const attempts = new Map<string, number[]>();
+  const attemptExpiry = new ExpiryWheel<string>(clock());
+  const copy = (u: StoredUser): StoredUser => ({ ...u, roles: [...u.roles] });
+
+  function index(id: string, name: string): void {
+    let set = byUser.get(name);
+    if (!set) byUser.set(name, (set = new Set()));
+    set.add(id);
+  }
+
+  function unindex(id: string, name: string): void {
+    const set = byUser.get(name);
+    if (!set) return;
+    set.delete(id);
+    if (set.size === 0) byUser.delete(name);
+  }
+
+  function liveOf(name: string, now: number): SessionInfo[] {
+    const out: SessionInfo[] = [];
+    for (const id of byUser.get(name) ?? []) {
+      const s = deps.live(id, now);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  function endSessionsOf(name: string): SessionInfo[] {
+    // holds: released by the engine's remove, as for any ended session
+    return liveOf(name, clock()).map((s) => deps.remove(s.id)!);
+  }
+
+  const methods: UsersPart = {
+    async getUser(name) {
+      const u = users.get(name);
+      return u ? copy(u) : null;
+    },
+
+    async listUsers() {
+      return [...users.keys()].sort().map((n) => copy(users.get(n)!));
+    },
+
+    async putUser(name: string, change: UserChange): Promise<UserPut> {
+      const now = clock();
+      const current = users.get(name);
+      if (!current) {
+        if (change.passwordHash === undefined) return { user: null, created: false, ended: [] };
+        const user = { name, passwordHash: change.passwordHash, roles: [...(change.roles ?? [])], createdAt: now, updatedAt: now };
+        users.set(name, user);
+        return { user: copy(user), created: true, ended: [] };
+      }
+      if (change.ifAbsent) return { user: copy(current), created: false, ended: [] };
+      const roles = change.roles ? [...change.roles] : current.roles;
+      const rolesChanged = !sameRoles(roles, current.roles);
+      const user = { ...current, passwordHash: change.passwordHash ?? current.passwordHash, roles, updatedAt: now };
+      users.set(name, user);
+      let ended: SessionInfo[] = [];
+      if (change.passwordHash !== undefined) ended = endSessionsOf(name);
+      else if (rolesChanged) {
+        for (const s of liveOf(name, now)) {
+          deps.setUser(s.id, { name, roles: [...roles] });
+          pending.set(s.id, { name, roles: [...roles] });
+        }
+      }
+      return { user: copy(user), created: false, ended };
+    },
+
+    async deleteUser(name) {
+      const deleted = users.delete(name);
+      return { deleted, ended: deleted ? endSessionsOf(name) : [] };
+    },
+
+    async loginUser(id: string, next: KeyRotation, name: string, passwordHash: string): Promise<LoginOutcome> {
+      const user = users.get(name);
+      if (!user || user.passwordHash !== passwordHash) return { outcome: 'user_changed' };
+      const session = deps.setPrivilege(id, next, { name, roles: [...user.roles] });
+      return session ? { outcome: 'ok', session } : { outcome: 'session_gone' };
+    },
+
+    async listSessions(user, after, limit) {
+      const now = clock();
+      const ids = user === null ? [...deps.allIds()] : [...(byUser.get(user) ?? [])];
+      const out: SessionInfo[] = [];
+      for (const id of ids.filter((i) => i > (after ?? '')).sort()) {
+        if (out.length >= limit) break;
+        const s = deps.live(id, now);
+        if (s) out.push(s);
+      }
+      return out;
+    },
+
+    async endUserSessions(user) {
+      return endSessionsOf(user);
+    },
+
+    async takeLoginAttempt(keys: string[], rule: ThrottleRule) {
+      const now = clock();
+      const logs = keys.map((k) => attempts.get(k) ?? []);
+      const waitMs = Math.max(0, ...logs.map((log) => throttleWait(log, now, rule)));
+      if (waitMs > 0) return { waitMs, at: now };
+      keys.forEach((key, i) => {
+        const log = logAttempt(logs[i], now, rule);
+        attempts.set(key, log);
+        attemptExpiry.set(key, logExpiry(log, rule));
+      });
+      return { waitMs: 0, at: now };
+    },
+
+    async settleLoginAttempt(keys, at) {
+      for (const key of keys) {
+        const log = forgetAttempt(attempts.get(key) ?? [], at);
+        if (log.length > 0) attempts.set(key, log);
+        else {
+          attempts.delete(key);
+          attemptExpiry.delete(key);
+        }
+      }
+    },
+  };
+
+  return {
+    methods,
+    moved(id, before, after) {
+      pending.delete(id);
+      if (before) unindex(id, before.name);
+      if (after) index(id, after.name);
+    },
+    gone(id, user) {
+      pending.delete(id);
+      if (user) unindex(id, user.name);
+    },
+    takePendingRoles(id, name) {
+      const p = pending.get(id);
+      if (!p) return null;
+      pending.delete(id);
+      return p.name === name ? [...p.roles] : null;
+    },
+    sweep(now, limit) {
+      for (const key of attemptExpiry.takeDue(now, limit)) attempts.delete(key);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { ConfigError } from '../config.js';
+import type { Clock } from '../core/clock.js';
+import type { SessionStore } from './contract.js';
+import { createMemoryStore } from './memory.js';
+
+/**
+ * Opens a store from its URL: `memory:`, `sqlite:PATH` (add `?synchronous=full`
+ * for the durable profile), `redis://HOST:PORT` and
+ * `redis-cluster://HOST:PORT,HOST:PORT,...` (add `?prefix=NAME` for another key
+ * prefix than `tessera`). Engines are imported only when used.
+ */
+export async function openStore(url: string, options: { clock?: Clock } = {}): Promise<SessionStore> {
+  if (url === 'memory:' || url === 'memory://') return createMemoryStore(options);
+  if (url.startsWith('sqlite:')) {
+    const [path, query = ''] = url.slice('sqlite:'.length).split('?');
+    if (!path) throw new ConfigError('store: sqlite: needs a path, as in sqlite:./data/tessera.db');
+    const synchronous = new URLSearchParams(query).get('synchronous') ?? 'normal';
+    if (synchronous !== 'normal' && synchronous !== 'full') throw new ConfigError('store: synchronous must be normal or full');
+    const { createSqliteStore } = await import('./sqlite.js');
+    return createSqliteStore({ path, synchronous, ...options });
+  }
+  if (url.startsWith('redis://') || url.startsWith('redis-cluster://')) {
+    const cluster = url.startsWith('redis-cluster://');
+    const { nodes, prefix } = redisNodes(url.slice(cluster ? 'redis-cluster://'.length : 'redis://'.length), cluster);
+    const { createRedisStore } = await import('./redis.js');
+    return createRedisStore({ nodes, cluster, prefix, ...options });
+  }
+  throw new ConfigError(`store: unknown store '${url.split(':')[0]}'; use sqlite:PATH, memory:, redis://HOST:PORT or redis-cluster://HOST:PORT,...`);
+}
+
+/** The nodes of a Redis store URL (after the scheme): HOST:PORT, comma-separated for a Cluster, `?prefix=` optional. */
+export function redisNodes(rest: string, cluster: boolean): { nodes: { host: string; port: number }[]; prefix?: string } {
+  const [list, query = ''] = rest.replace(/\/$/, '').split('?');
+  const params = new URLSearchParams(query);
+  for (const k of params.keys()) if (k !== 'prefix') throw new ConfigError(`store: unknown Redis option '${k}' (only prefix)`);
+  const prefix = params.get('prefix') ?? undefined;
+  if (prefix !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new ConfigError('store: prefix is 1 to 64 of A-Z a-z 0-9 _ . : -');
+  const nodes = list.split(',').map((hp) => {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(hp.trim());
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) throw new ConfigError(`store: '${hp}' is not HOST:PORT`);
+    return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  });
+  if (!cluster && nodes.length !== 1) throw new ConfigError('store: redis:// takes one HOST:PORT; use redis-cluster:// for a Cluster');
+  return { nodes, prefix };
+}

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
+import type { Clock } from '../core/clock.js';
+import { TesseraError } from '../core/errors.js';
+
+/**
+ * The connection of the Redis engine: one ioredis client (standalone or
+ * Cluster), scripts run by EVALSHA (loaded on NOSCRIPT), and the mapping of
+ * every driver failure to StoreUnavailableError (503 STORE_UNAVAILABLE).
+ */
+export interface RedisStoreOptions {
+  /** One node (standalone) or the seed nodes of a Cluster. */
+  nodes: { host: string; port: number }[];
+  /** Redis Cluster. @default false */
+  cluster?: boolean;
+  /** Prefix of every key (no braces). @default 'tessera' */
+  prefix?: string;
+  /** The store's clock for tests; by default scripts read Redis's TIME. */
+  clock?: Clock;
+  /** Longest wait for one Redis command (ms); past it the request gets STORE_UNAVAILABLE. @default 2000 */
+  commandTimeoutMs?: number;
+  /** How long a session's keys outlive its next timeout in Redis, for the sweep to report it (ms). @default 3600000 */
+  gcMarginMs?: number;
+}
+
+/** A store failure (Redis down, unreachable, too slow): the HTTP layer answers 503 STORE_UNAVAILABLE. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export type Arg = string | number | Buffer;
+export type Reply = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const BUCKETS = 16;
+
+/** A small stable hash, to spread index entries over BUCKETS keys (one slot each on Cluster). */
+export function bucketOf(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) >>> 0;
+  return h % BUCKETS;
+}
+
+/** The resource group of a hold name: up to its last ':' (`seat:E1:A12` -> `seat:E1`); a name without ':' is its own group. */
+export function groupOf(name: string): string {
+  const i = name.lastIndexOf(':');
+  return i > 0 ? name.slice(0, i) : name;
+}
+
+export class RedisConnection {
+  readonly client: Redis | Cluster;
+  readonly prefix: string;
+  readonly clock: Clock | undefined;
+  readonly timeoutMs: number;
+  readonly marginMs: number;
+  readonly cluster: boolean;
+  private readonly shas = new Map<string, string>();
+  private closed = false;
+
+  constructor(readonly options: RedisStoreOptions) {
+    this.prefix = options.prefix ?? 'tessera';
+    if (/[{}]/.test(this.prefix)) throw new Error('redis: the key prefix may not contain { or }');
+    this.clock = options.clock;
+    this.timeoutMs = options.commandTimeoutMs ?? 2000;
+    this.marginMs = options.gcMarginMs ?? 3_600_000;
+    this.cluster = options.cluster ?? false;
+    const common = {
+      commandTimeout: this.timeoutMs,
+      connectTimeout: this.timeoutMs,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    };
+    this.client = this.cluster
+      ? new Cluster(options.nodes, {
+        redisOptions: common,
+        // Queued while a failover or a slots refresh is under way; the deadline below still bounds each call.
+        enableOfflineQueue: true,
+        clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+        retryDelayOnFailover: 200,
+        retryDelayOnClusterDown: 300,
+        retryDelayOnTryAgain: 100,
+        slotsRefreshTimeout: this.timeoutMs,
+        // After a failover the promoted replica is found within a second, not at the next MOVED that never comes.
+        slotsRefreshInterval: 1000,
+        maxRedirections: 16,
+        lazyConnect: true,
+      })
+      : new Redis({
+        ...options.nodes[0], ...common,
+        // No queue while disconnected: a request fails at once with 503, never waits for a Redis that is gone.
+        enableOfflineQueue: false,
+        retryStrategy: (times) => Math.min(100 * times, 1000),
+      });
+    this.client.on('error', () => { /* reconnects by itself; requests meanwhile get STORE_UNAVAILABLE */ });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.deadline(this.client.connect(), 'connect');
+    } catch {
+      // Not reachable now: the server starts anyway, answers 503 and /readyz fails until Redis is back.
+    }
+  }
+
+  /** ARGV[1] of every script: the test clock's time, or -1 (the script reads Redis's TIME). */
+  now(): string {
+    return this.clock ? String(this.clock()) : '-1';
+  }
+
+  /** The store's time in Node (for index ranges): the test clock, or Redis's TIME. */
+  async time(): Promise<number> {
+    if (this.clock) return this.clock();
+    const [s, us] = await this.call(() => this.client.time());
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  key(tag: string, suffix: string): string {
+    return `${this.prefix}:{${tag}}:${suffix}`;
+  }
+
+  /** Runs a script by its SHA (loading it on NOSCRIPT) on the slot of its first key. */
+  async run(lua: string, keys: string[], args: Arg[]): Promise<Reply> {
+    let sha = this.shas.get(lua);
+    if (!sha) this.shas.set(lua, (sha = createHash('sha1').update(lua).digest('hex')));
+    return this.call(async () => {
+      try {
+        return await this.client.evalsha(sha!, keys.length, ...keys, ...args);
+      } catch (e) {
+        if (!String((e as Error)?.message).includes('NOSCRIPT')) throw e;
+        return this.client.eval(lua, keys.length, ...keys, ...args);
+      }
+    });
+  }
+
+  /** Any Redis call: bounded in time, and any failure of the driver becomes StoreUnavailableError. */
+  async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('redis: the store is closed');
+    try {
+      return await this.deadline(fn(), 'command');
+    } catch (e) {
+      if (e instanceof TesseraError) throw e;
+      if (this.client instanceof Cluster) this.client.refreshSlotsCache(); // a master may have moved
+      if (e instanceof StoreUnavailableError) throw e;
+      throw new StoreUnavailableError(`redis: ${(e as Error)?.message ?? e}`, { cause: e });
+    }
+  }
+
+  private deadline<T>(p: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`redis: ${what} timed out after ${this.timeoutMs} ms`)), this.timeoutMs + 250);
+    });
+    return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  }
+
+  /** Every key matching `pattern`, by SCAN on every master (never KEYS). */
+  async scan(pattern: string): Promise<string[]> {
+    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const out: string[] = [];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.call(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
+        cursor = next;
+        out.push(...keys);
+      } while (cursor !== '0');
+    }
+    return out;
+  }
+
+  async ping(): Promise<void> {
+    if (this.client instanceof Cluster) {
+      const masters = this.client.nodes('master');
+      if (masters.length === 0) throw new StoreUnavailableError('redis: no cluster master');
+      await Promise.all(masters.map((n) => this.call(() => n.ping())));
+      // Every slot must be served: a cluster that lost a master without a replica is not ready.
+      const info = await this.call(() => this.client.cluster('INFO')) as string;
+      if (!/cluster_state:ok/.test(info)) throw new StoreUnavailableError('redis: cluster state is not ok');
+    } else {
+      await this.call(() => this.client.ping());
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try { await this.client.quit(); } catch { this.client.disconnect(); }
+  }
+}

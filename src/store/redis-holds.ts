@@ -1,0 +1,299 @@
+import { invalid, TesseraError } from '../core/errors.js';
+import { holdName, planPoolHold, planResourceHolds, type ResourceState } from '../core/holds.js';
+import type { SessionInfo } from '../core/session.js';
+import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from './contract.js';
+import { BUCKETS, bucketOf, groupOf, type Arg, type RedisConnection, type Reply } from './redis-client.js';
+import * as H from './redis-holds-lua.js';
+import * as L from './redis-lua.js';
+
+type HoldMethods = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
+  | 'confirmHolds' | 'transferSession' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
+
+export interface RedisHoldsDeps {
+  /** Runs a session script (COMMON prepended) on the session's keys. */
+  session(lua: string, id: string, args: Arg[]): Promise<Reply>;
+  toSession(id: string, f: Reply[]): SessionInfo;
+  /** The session index buckets (sweep and listing). */
+  index(id: string, op: 'add' | 'del', score?: number): Promise<unknown>;
+  indexUser(name: string, id: string): Promise<unknown>;
+  unindexUser(name: string, id: string): Promise<unknown>;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Names by group, groups in name order (the order a multi-group step takes them in). */
+function byGroup(names: string[]): [string, string[]][] {
+  const m = new Map<string, string[]>();
+  for (const n of names) {
+    const g = groupOf(n);
+    if (!m.has(g)) m.set(g, []);
+    m.get(g)!.push(n);
+  }
+  return [...m.entries()].sort((a, b) => cmp(a[0], b[0]));
+}
+
+/**
+ * Holds of the Redis engine. The group's keys decide (one script per group);
+ * the session's lists of its hold and claim names (`hn`, `cn`, under its own
+ * tag) are written after, and are only a way to find them: an entry there
+ * whose group says otherwise is dropped when met.
+ */
+export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
+  const margin = String(Math.max(r.marginMs, 86_400_000));
+  const fenceKey = (group: string) => r.key(group, 'fence');
+  const group = (lua: string, g: string, args: Arg[]) => r.run(H.HOLDS_COMMON + lua, [fenceKey(g)], [r.now(), ...args]);
+  const expiryKey = (name: string) => r.key(`x${bucketOf(name)}`, 'hx');
+  const scheduleExpiry = (holds: StoredHold[]) => Promise.all(holds.map((h) =>
+    r.call(() => r.client.zadd(expiryKey(h.name), h.expiresAt, `${h.name}\n${h.sessionId}`))));
+  const sideNames = (id: string, op: 'add' | 'remove', set: 'hn' | 'cn', names: string[]) =>
+    names.length === 0 ? Promise.resolve(1) : deps.session(L.SESSION_HOLD_NAMES, id, [r.now(), op, set, ...names]);
+
+  async function holdings(id: string): Promise<{ held: string[]; claimed: string[] }> {
+    const res: string[] | null = await deps.session(L.SESSION_HOLDINGS, id, [r.now()]);
+    if (!res) throw new TesseraError('SESSION_INVALID');
+    const cut = res.indexOf('');
+    return { held: res.slice(0, cut), claimed: res.slice(cut + 1) };
+  }
+
+  /** One mode of SESSION_HOLDS over the names, group by group. */
+  async function perGroup(id: string, mode: 'read' | 'renew' | 'release', names: string[], ttlMs = 0) {
+    const answers = await Promise.all(byGroup(names).map(([g, ns]) => group(H.SESSION_HOLDS, g, [id, mode, ttlMs, margin, ...ns])));
+    const rows: { state: string; hold: StoredHold & { announced: boolean } }[] = [];
+    for (const a of answers) {
+      for (let i = 0; i < a.length; i += 6) {
+        rows.push({ state: a[i], hold: {
+          name: a[i + 1], sessionId: id, quantity: a[i + 2] === '' ? null : Number(a[i + 2]), token: Number(a[i + 3]),
+          expiresAt: Number(a[i + 4]), announced: a[i + 5] === '1',
+        } });
+      }
+    }
+    return rows.sort((x, y) => cmp(x.hold.name, y.hold.name));
+  }
+
+  const plain = ({ announced: _a, ...h }: StoredHold & { announced: boolean }): StoredHold => h;
+
+  /** After a grant: the session's list, or (the session ended meanwhile) undo it. */
+  async function recordGrant(id: string, granted: StoredHold[]): Promise<void> {
+    const ok = await sideNames(id, 'add', 'hn', granted.map((h) => h.name));
+    if (Number(ok) !== 1) {
+      await perGroup(id, 'release', granted.map((h) => h.name));
+      throw new TesseraError('SESSION_INVALID');
+    }
+    await scheduleExpiry(granted);
+  }
+
+  async function readClaims(id: string, names: string[]): Promise<StoredClaim[]> {
+    const out: StoredClaim[] = [];
+    const gone: string[] = [];
+    await Promise.all(byGroup(names).map(async ([g, ns]) => {
+      const a = await group(H.SESSION_CLAIMS, g, [id, ...ns]);
+      for (let i = 0; i < a.length; i += 2) {
+        if (a[i + 1] === '-') { gone.push(a[i]); continue; }
+        const [token, qty, at] = String(a[i + 1]).split('|');
+        out.push({ name: a[i], sessionId: id, quantity: qty === '' ? null : Number(qty), token: Number(token), confirmedAt: Number(at) });
+      }
+    }));
+    if (gone.length > 0) await sideNames(id, 'remove', 'cn', gone);
+    return out.sort((a, b) => cmp(a.name, b.name));
+  }
+
+  const methods: HoldMethods = {
+    async holdResources(sessionId, names, ttlMs) {
+      const groups = byGroup(names);
+      const refuse = (answers: Reply[][]) => {
+        const states = new Map<string, ResourceState>();
+        for (const res of answers) {
+          for (let i = 1; i < res.length; i += 7) {
+            states.set(res[i], { name: res[i], isPool: res[i + 1] === 1, claimed: res[i + 2] === 1, heldByOther: res[i + 3] === 1,
+              mine: res[i + 4] === -1 ? null : { token: res[i + 4], expiresAt: res[i + 5] }, fence: Number(res[i + 6]) });
+          }
+        }
+        planResourceHolds(names.filter((n) => states.has(n)).map((n) => states.get(n)!), 0, ttlMs);
+        return new Error('redis: a refused hold passed the rules');
+      };
+      if (groups.length > 1) {
+        // Several groups (slots): every group checked first, so a refusal names every conflict.
+        const checks = await Promise.all(groups.map(([g, ns]) => group(H.HOLD_RESOURCES, g, [sessionId, ttlMs, margin, '1', ...ns])));
+        if (checks.some((c) => c[0] === 'reject')) throw refuse(checks.filter((c) => c[0] === 'reject'));
+      }
+      const out = new Map<string, AcquiredHold>();
+      const done: [string, string[]][] = [];
+      for (const [g, ns] of groups) {
+        const res = await group(H.HOLD_RESOURCES, g, [sessionId, ttlMs, margin, '0', ...ns]);
+        if (res[0] === 'reject') {
+          // Taken by another node between the check and the grant: undo the groups already held, all or nothing.
+          await Promise.all(done.map(([dg, undo]) => group(H.UNHOLD, dg, [sessionId, ...undo])));
+          throw refuse([res]);
+        }
+        const undo: string[] = [];
+        for (let i = 1; i < res.length; i += 6) {
+          out.set(res[i], { name: res[i], sessionId, quantity: null, token: Number(res[i + 1]), expiresAt: Number(res[i + 2]), fresh: res[i + 3] === 1 });
+          undo.push(res[i], res[i + 4], res[i + 5]);
+        }
+        done.push([g, undo]);
+      }
+      const granted = names.map((n) => out.get(n)!);
+      await recordGrant(sessionId, granted);
+      return granted;
+    },
+
+    async holdPool(sessionId, pool, quantity, ttlMs) {
+      const res = await group(H.HOLD_POOL, groupOf(pool), [sessionId, ttlMs, margin, pool, quantity]);
+      if (res[0] === 'reject') {
+        planPoolHold({ name: pool, capacity: res[1] === -1 ? null : res[1], heldByOthers: res[2], claimed: res[3],
+          mine: res[4] === -1 ? null : { quantity: res[4], token: res[5], expiresAt: res[6] }, fence: res[7] }, quantity, 0, ttlMs);
+        throw new Error('redis: a refused pool hold passed the rules');
+      }
+      const hold: AcquiredHold = { name: pool, sessionId, quantity: Number(res[1]), token: Number(res[2]), expiresAt: Number(res[3]), fresh: res[4] === 1 };
+      await recordGrant(sessionId, [hold]);
+      return hold;
+    },
+
+    async readHolds(sessionId) {
+      const { held, claimed } = await holdings(sessionId);
+      const rows = await perGroup(sessionId, 'read', held);
+      const dropped = rows.filter((x) => x.state !== 'live').map((x) => x.hold.name);
+      if (dropped.length > 0) await sideNames(sessionId, 'remove', 'hn', dropped);
+      return {
+        live: rows.filter((x) => x.state === 'live').map((x) => plain(x.hold)),
+        expired: rows.filter((x) => x.state === 'expired').map((x) => x.hold),
+        claims: await readClaims(sessionId, claimed),
+      };
+    },
+
+    async renewHolds(sessionId, ttlMs) {
+      const { held } = await holdings(sessionId);
+      const live = (await perGroup(sessionId, 'renew', held, ttlMs)).filter((x) => x.state === 'live').map((x) => plain(x.hold));
+      await scheduleExpiry(live);
+      return live;
+    },
+
+    async releaseHolds(sessionId, names) {
+      const { held } = await holdings(sessionId);
+      const targets = names ?? held;
+      const rows = await perGroup(sessionId, 'release', targets);
+      await sideNames(sessionId, 'remove', 'hn', targets);
+      return rows.filter((x) => x.state === 'live').map((x) => plain(x.hold));
+    },
+
+    async confirmHolds(sessionId, names) {
+      const { held } = await holdings(sessionId);
+      const targets = names ?? [...held].sort(cmp);
+      if (targets.length === 0) throw new TesseraError('HOLDS_EXPIRED', 'This session holds nothing to confirm.', { expired: [] });
+      const groups = byGroup(targets);
+      const refuse = (failed: Set<string>) => new TesseraError('HOLDS_EXPIRED', undefined, { expired: targets.filter((n) => failed.has(n)) });
+      // Every group checked first, so the refusal names every failing hold; then the sale, group by group.
+      const checks = await Promise.all(groups.map(([g, ns]) => group(H.CONFIRM, g, [sessionId, '1', ...ns])));
+      const failed = new Set(checks.flatMap((a: string[]) => (a[0] === 'expired' ? a.slice(1) : [])));
+      if (failed.size > 0) throw refuse(failed);
+      const done: [string, string[]][] = [];
+      const claims = new Map<string, StoredClaim>();
+      for (const [g, ns] of groups) {
+        const a = await group(H.CONFIRM, g, [sessionId, '0', ...ns]);
+        if (a[0] === 'expired') {
+          // Another node changed a hold between the check and the sale (a race): undo the groups already sold.
+          await Promise.all(done.map(([dg, undo]) => group(H.UNCONFIRM, dg, [sessionId, margin, ...undo])));
+          throw refuse(new Set(a.slice(1)));
+        }
+        const undo: string[] = [];
+        for (let i = 1; i < a.length; i += 4) {
+          const [token, qty, at] = String(a[i + 1]).split('|');
+          claims.set(a[i], { name: a[i], sessionId, quantity: qty === '' ? null : Number(qty), token: Number(token), confirmedAt: Number(at) });
+          undo.push(a[i], a[i + 1], a[i + 2], a[i + 3]);
+        }
+        done.push([g, undo]);
+      }
+      await sideNames(sessionId, 'remove', 'hn', targets);
+      await sideNames(sessionId, 'add', 'cn', targets);
+      return targets.map((n) => claims.get(n)!);
+    },
+
+    async transferSession(oldId, newId, keyHash) {
+      const res: Reply[] | null = await deps.session(L.TAKE_SESSION, oldId, [r.now()]);
+      if (!res) return null;
+      const f = res.slice(0, 10);
+      const userName: string = res[10];
+      let i = 11;
+      const held: string[] = [];
+      while (res[i] !== '') held.push(res[i++]);
+      i++;
+      const claimed: string[] = [];
+      while (res[i] !== '') claimed.push(res[i++]);
+      const records = res.slice(i + 1);
+      await deps.index(newId, 'add', 0); // rescheduled by the sweep to the real next timeout
+      const nf = await deps.session(L.PUT_SESSION, newId, [r.now(), f[0], f[1], f[2], f[3], f[4], f[5], '', '', f[8], f[9] ?? '', userName,
+        keyHash, r.marginMs, held.length, ...held, claimed.length, ...claimed, ...records]);
+      const moves = byGroup([...held, ...claimed]).map(([g]) => {
+        const hs = held.filter((n) => groupOf(n) === g);
+        const cs = claimed.filter((n) => groupOf(n) === g);
+        return group(H.MOVE, g, [oldId, newId, hs.length, ...hs, ...cs]);
+      });
+      await Promise.all([...moves, deps.index(oldId, 'del'),
+        userName ? deps.unindexUser(userName, oldId).then(() => deps.indexUser(userName, newId)) : null]);
+      // holds keep their expiry: scheduled at 0, the hold sweep reschedules them at their real time
+      await Promise.all(held.map((n) => r.call(() => r.client.zadd(expiryKey(n), 0, `${n}\n${newId}`))));
+      return deps.toSession(newId, nf);
+    },
+
+    async setPool(name, capacity) {
+      const res = await group(H.SET_POOL, groupOf(name), [name, capacity]);
+      if (res[0] === 'conflict') throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
+      return { name, capacity, available: Number(res[1]) };
+    },
+
+    async freeClaims(name) {
+      return Number(await group(H.FREE_CLAIMS, groupOf(name), [name]));
+    },
+
+    async listHolds(prefix, limit) {
+      const now = await r.time();
+      const head = `${r.prefix}:{`;
+      const names = new Set<string>();
+      for (const key of await r.scan(`${head}*}:h:${prefix}*`)) {
+        const close = key.indexOf('}', head.length);
+        const g = key.slice(head.length, close);
+        const name = key.slice(close + 4);
+        if (key.slice(close, close + 4) !== '}:h:' || !name.startsWith(prefix) || groupOf(name) !== g) continue;
+        try { holdName(name); } catch { continue; }
+        names.add(name);
+      }
+      const out: StoredHold[] = [];
+      for (const name of [...names].sort(cmp)) {
+        if (out.length >= limit) break;
+        const all: Record<string, string> = await r.call(() => r.client.hgetall(r.key(groupOf(name), `h:${name}`)));
+        for (const sid of Object.keys(all).sort(cmp)) {
+          const [token, exp, qty] = all[sid].split('|');
+          if (Number(exp) > now && out.length < limit) {
+            out.push({ name, sessionId: sid, quantity: qty === '' ? null : Number(qty), token: Number(token), expiresAt: Number(exp) });
+          }
+        }
+      }
+      return out;
+    },
+
+    async sweepExpiredHolds(limit) {
+      const now = await r.time();
+      const out: StoredHold[] = [];
+      for (let b = 0; b < BUCKETS && out.length < limit; b++) {
+        const key = r.key(`x${b}`, 'hx');
+        const due: string[] = await r.call(() => r.client.zrangebyscore(key, '-inf', now, 'LIMIT', 0, limit - out.length));
+        await Promise.all(due.map(async (m) => {
+          const [name, sid] = m.split('\n');
+          const a = await group(H.ANNOUNCE, groupOf(name), [name, sid]);
+          if (a[0] === 'live') await r.call(() => r.client.zadd(key, Number(a[1]), m));
+          else await r.call(() => r.client.zrem(key, m));
+          if (a[0] === 'expired') out.push({ name, sessionId: sid, quantity: a[1] === '' ? null : Number(a[1]), token: Number(a[2]), expiresAt: Number(a[3]) });
+        }));
+      }
+      return out;
+    },
+  };
+
+  return {
+    methods,
+    /** Releases the holds of a session its own script just ended (names from its list). The live ones. */
+    async releaseFor(id: string, held: string[]): Promise<StoredHold[]> {
+      return (await perGroup(id, 'release', held)).filter((x) => x.state === 'live').map((x) => plain(x.hold));
+    },
+  };
+}

@@ -1,0 +1,391 @@
+/**
+ * Lua of the Redis engine for sessions and records. Every script touches the
+ * keys of ONE session, all under its `{id}` hash tag: KEYS[1] is
+ * `<prefix>:{<id>}:s` and the script derives the session's other keys from
+ * it (same slot, so Redis Cluster runs them unchanged).
+ *
+ * ARGV[1] is always the time: a number when the store was given a clock
+ * (tests move it by hand), else -1 and the script reads Redis's own TIME, so
+ * every node of a deployment decides expiry by one clock.
+ *
+ * The checks mirror the pure rules in src/core (checkKey, rotated, planWrite,
+ * checkDelete); when a write is refused the script answers the state it saw
+ * and Node asks the same pure function, which throws the same error as the
+ * other engines.
+ */
+
+/** The store's clock (a test's time when ARGV[1] names one, else Redis TIME) and integer formatting: every script starts with it. */
+export const LUA_CLOCK = `
+local function clock(a)
+  local n = tonumber(a)
+  if n and n >= 0 then return n end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function int(n) return string.format('%d', n) end
+`;
+
+/** Helpers shared by every script (prepended). */
+export const COMMON = LUA_CLOCK + `
+local SF = {'client','rotation','queue','idle','life','created','last','next','expires','user'}
+local function fields(s) return redis.call('HMGET', s, unpack(SF)) end
+local function is_live(f, now) return f[8] and tonumber(f[8]) > now end
+local function append(t, list) for _, v in ipairs(list) do t[#t + 1] = v end return t end
+-- every key a session owns (its records' hashes are listed in rn)
+local function keys_of(P)
+  local ks = {P .. 's', P .. 'rn', P .. 'rx', P .. 'hn', P .. 'cn'}
+  for _, n in ipairs(redis.call('HKEYS', P .. 'rn')) do ks[#ks + 1] = P .. 'r:' .. n end
+  return ks
+end
+-- Redis TTLs are a backstop only (the checks above decide): a session's keys
+-- live until its next timeout plus a margin, for the sweep to report it.
+local function gc(P, now, nxt, margin, force)
+  local want = nxt + margin
+  local at = tonumber(redis.call('HGET', P .. 's', 'gc') or '0')
+  if force or want - at > margin / 2 then
+    for _, k in ipairs(keys_of(P)) do redis.call('PEXPIRE', k, int(want - now)) end
+    redis.call('HSET', P .. 's', 'gc', int(want))
+  end
+end
+-- a key created after the last gc() gets the session's deadline too
+local function gc_key(P, now, k)
+  local at = tonumber(redis.call('HGET', P .. 's', 'gc') or '0')
+  if at > now then redis.call('PEXPIRE', k, int(at - now)) end
+end
+local function remove_session(P)
+  local held = redis.call('SMEMBERS', P .. 'hn')
+  redis.call('DEL', unpack(keys_of(P)))
+  return held
+end
+local function split0(m)
+  local i = string.find(m, '\\0', 1, true)
+  return string.sub(m, 1, i - 1), string.sub(m, i + 1)
+end
+-- drops expired records first, so reads and counts see live data only;
+-- the cost follows what expired
+local function prune(P, now)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'rx', '-inf', now)
+  for _, m in ipairs(due) do
+    local name, key = split0(m)
+    if redis.call('HDEL', P .. 'r:' .. name, key) == 1 then
+      if redis.call('HINCRBY', P .. 'rn', name, -1) <= 0 then redis.call('HDEL', P .. 'rn', name) end
+    end
+  end
+  if #due > 0 then redis.call('ZREMRANGEBYSCORE', P .. 'rx', '-inf', now) end
+end
+local function version_of(enc) return tonumber(string.match(enc, '^%a|(%d+)|')) end
+local function new_key(P, s, presented_new, grace_until, salt)
+  local kh = redis.call('HGET', s, 'kh')
+  local sup = kh .. (redis.call('HGET', s, 'sup') or '')
+  redis.call('HSET', s, 'kh', presented_new, 'sup', string.sub(sup, 1, 32 * 16), 'gu', int(grace_until), 'gs', salt)
+end
+local P = string.sub(KEYS[1], 1, -2)
+local now = clock(ARGV[1])
+`;
+
+/** ARGV: now, client, rotation, queue, idle, life, created, last, next, expires, user, userName, keyHash, margin. */
+export const CREATE = `
+redis.call('HSET', KEYS[1], 'client', ARGV[2], 'rotation', ARGV[3], 'queue', ARGV[4], 'idle', ARGV[5], 'life', ARGV[6],
+  'created', ARGV[7], 'last', ARGV[8], 'next', ARGV[9], 'expires', ARGV[10], 'user', ARGV[11], 'un', ARGV[12],
+  'kh', ARGV[13], 'sup', '', 'gu', '0', 'gs', '')
+gc(P, now, tonumber(ARGV[9]), tonumber(ARGV[14]), true)
+return 1
+`;
+
+/** ARGV: now. The session's fields, or nil. */
+export const GET = `
+local f = fields(KEYS[1])
+if not is_live(f, now) then return nil end
+return f
+`;
+
+/**
+ * ARGV: now, presented hash, client ('' = any), new hash ('' = no rotation),
+ * salt (hex), graceMs, margin. Answers {outcome, fields..., extra}.
+ */
+export const AUTHENTICATE = `
+local s = KEYS[1]
+local f = fields(s)
+if not is_live(f, now) then return {'invalid'} end
+if ARGV[3] ~= '' and f[1] ~= ARGV[3] then return {'invalid'} end
+local k = redis.call('HMGET', s, 'kh', 'sup', 'gu', 'gs', 'un', 'pend', 'pn')
+local presented = ARGV[2]
+local check
+if k[1] == presented then check = 'current' else
+  local sup, at = k[2] or '', -1
+  for i = 0, #sup / 32 - 1 do
+    if string.sub(sup, i * 32 + 1, i * 32 + 32) == presented then at = i break end
+  end
+  if at == 0 and now < tonumber(k[3]) and k[4] ~= '' then check = 'grace'
+  elseif at >= 0 then check = 'replayed'
+  else return {'invalid'} end
+end
+if check == 'replayed' then
+  local un = k[5] or ''
+  local held = remove_session(P)
+  return append(append({'replayed'}, f), append({un}, held))
+end
+local rotate = ARGV[4] ~= ''
+local rotated = false
+if check == 'current' and rotate and f[2] == 'per-request' then
+  new_key(P, s, ARGV[4], now + tonumber(ARGV[6]), ARGV[5])
+  rotated = true
+end
+local nxt = math.min(now + tonumber(f[4]) * 1000, tonumber(f[6]) + tonumber(f[5]) * 1000)
+redis.call('HSET', s, 'last', int(now), 'next', int(nxt))
+f[7] = int(now)
+f[8] = int(nxt)
+local extra = ''
+if rotate and k[5] and k[5] ~= '' and k[6] then
+  -- a role change made by an admin: served under the new roles, new key, no grace
+  redis.call('HDEL', s, 'pend', 'pn', 'pe')
+  if k[7] == k[5] then
+    if rotated then redis.call('HSET', s, 'gu', '0', 'gs', '') else new_key(P, s, ARGV[4], 0, '') end
+    redis.call('HSET', s, 'user', k[6])
+    f[10] = k[6]
+    check = 'current'
+    extra = 'privilege'
+  end
+end
+if check == 'grace' then extra = k[4] end
+gc(P, now, nxt, tonumber(ARGV[7]), false)
+return append({check}, append(f, {extra}))
+`;
+
+/**
+ * ARGV: now, new hash, user JSON ('' = none), user name, login epoch ('' when
+ * not a login). New key with no grace, the user set, a pending role change
+ * dropped (or taken, when it is newer than the login's read of the user).
+ * Answers {fields..., previous user name}, or nil.
+ */
+export const CHANGE_PRIVILEGE = `
+local s = KEYS[1]
+local f = fields(s)
+if not is_live(f, now) then return nil end
+local k = redis.call('HMGET', s, 'un', 'pend', 'pn', 'pe')
+local user = ARGV[3]
+if ARGV[5] ~= '' and k[2] and k[3] == ARGV[4] and tonumber(k[4]) > tonumber(ARGV[5]) then user = k[2] end
+redis.call('HDEL', s, 'pend', 'pn', 'pe')
+new_key(P, s, ARGV[2], 0, '')
+redis.call('HSET', s, 'user', user, 'un', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', s, 'ue', ARGV[5]) end
+f[10] = user
+return append(f, {k[1] or ''})
+`;
+
+/** ARGV: now, user name, user JSON, epoch. A role change on a live session of that user, marked pending. */
+export const SET_ROLES = `
+local s = KEYS[1]
+local f = fields(s)
+if not is_live(f, now) or redis.call('HGET', s, 'un') ~= ARGV[2] then return 0 end
+redis.call('HSET', s, 'user', ARGV[3], 'pend', ARGV[3], 'pn', ARGV[2], 'pe', ARGV[4])
+return 1
+`;
+
+/**
+ * ARGV: now, mode ('any' | 'expired' | 'user'), user name (mode 'user').
+ * Ends the session: {'ended', fields..., user name, held names...};
+ * {'live', next} when mode 'expired' finds it alive; nil when absent.
+ */
+export const END = `
+local s = KEYS[1]
+local f = fields(s)
+if not f[8] then return nil end
+if ARGV[2] == 'expired' and tonumber(f[8]) > now then return {'live', f[8]} end
+local un = redis.call('HGET', s, 'un') or ''
+if ARGV[2] == 'user' and (un ~= ARGV[3] or not is_live(f, now)) then return nil end
+local held = remove_session(P)
+return append(append({'ended'}, f), append({un}, held))
+`;
+
+/**
+ * ARGV: now, name, key ('' for a single record), kind, value, ttlMs (''),
+ * ifVersion (''), maxEntries, maxRecords. {'ok', version, updatedAt, expiresAt}
+ * or {'reject', liveKind, currentVersion, liveEntries, liveRecords}.
+ */
+export const PUT_RECORD = `
+local f = fields(KEYS[1])
+if not is_live(f, now) then return {'invalid'} end
+prune(P, now)
+local name, key, kind, ttl, ifv = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7]
+local rk = P .. 'r:' .. name
+local cur = redis.call('HGET', rk, key)
+local cv = 0
+if cur then cv = version_of(cur) end
+local n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
+local lk = ''
+if n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
+local records = redis.call('HLEN', P .. 'rn')
+if (lk ~= '' and lk ~= kind) or (ifv ~= '' and tonumber(ifv) ~= cv) or (lk == '' and records >= tonumber(ARGV[9]))
+  or (kind == 'multiple' and cv == 0 and n >= tonumber(ARGV[8])) then
+  return {'reject', lk, cv, n, records}
+end
+local v = cv + 1
+local exp = ''
+if ttl ~= '' then exp = int(now + tonumber(ttl)) end
+redis.call('HSET', rk, key, string.sub(kind, 1, 1) .. '|' .. v .. '|' .. int(now) .. '|' .. ttl .. '|' .. exp .. '|' .. ARGV[5])
+if not cur then redis.call('HINCRBY', P .. 'rn', name, 1) end
+local m = name .. '\\0' .. key
+if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m) else redis.call('ZREM', P .. 'rx', m) end
+gc_key(P, now, rk)
+gc_key(P, now, P .. 'rn')
+gc_key(P, now, P .. 'rx')
+return {'ok', v, int(now), exp}
+`;
+
+/** ARGV: now, name ('' = every record). {'ok', name, key, encoded, ...}. */
+export const READ_RECORDS = `
+local f = fields(KEYS[1])
+if not is_live(f, now) then return {'invalid'} end
+prune(P, now)
+local names = {ARGV[2]}
+if ARGV[2] == '' then names = redis.call('HKEYS', P .. 'rn') end
+local out = {'ok'}
+for _, name in ipairs(names) do
+  local all = redis.call('HGETALL', P .. 'r:' .. name)
+  for i = 1, #all, 2 do
+    out[#out + 1] = name
+    out[#out + 1] = all[i]
+    out[#out + 1] = all[i + 1]
+  end
+end
+return out
+`;
+
+/**
+ * ARGV: now, name, key ('' = the whole record), ifVersion ('').
+ * {'ok', 1|0} or {'reject', kind, version} (Node's checkDelete throws).
+ */
+export const DELETE_RECORD = `
+local f = fields(KEYS[1])
+if not is_live(f, now) then return {'invalid'} end
+prune(P, now)
+local name, key, ifv = ARGV[2], ARGV[3], ARGV[4]
+local rk = P .. 'r:' .. name
+if key == '' then
+  if redis.call('EXISTS', rk) == 0 then return {'ok', 0} end
+  local single = redis.call('HGET', rk, '')
+  if ifv ~= '' then
+    if not single then return {'reject', 'multiple', 0} end
+    if version_of(single) ~= tonumber(ifv) then return {'reject', 'single', version_of(single)} end
+  end
+  for _, k in ipairs(redis.call('HKEYS', rk)) do redis.call('ZREM', P .. 'rx', name .. '\\0' .. k) end
+  redis.call('DEL', rk)
+  redis.call('HDEL', P .. 'rn', name)
+  return {'ok', 1}
+end
+local cur = redis.call('HGET', rk, key)
+if not cur then return {'ok', 0} end
+if ifv ~= '' and version_of(cur) ~= tonumber(ifv) then return {'reject', 'multiple', version_of(cur)} end
+redis.call('HDEL', rk, key)
+redis.call('ZREM', P .. 'rx', name .. '\\0' .. key)
+if redis.call('HINCRBY', P .. 'rn', name, -1) <= 0 then redis.call('HDEL', P .. 'rn', name) end
+return {'ok', 1}
+`;
+
+/** ARGV: now. Restarts the expiry clock of every live record with a ttl. */
+export const TOUCH_RECORDS = `
+local f = fields(KEYS[1])
+if not is_live(f, now) then return {'invalid'} end
+prune(P, now)
+for _, m in ipairs(redis.call('ZRANGE', P .. 'rx', 0, -1)) do
+  local name, key = split0(m)
+  local rk = P .. 'r:' .. name
+  local enc = redis.call('HGET', rk, key)
+  if enc then
+    local kind, v, at, ttl, _, rest = string.match(enc, '^(%a)|(%d+)|(%d+)|(%d+)|(%d*)|()')
+    local exp = int(now + tonumber(ttl))
+    redis.call('HSET', rk, key, kind .. '|' .. v .. '|' .. at .. '|' .. ttl .. '|' .. exp .. '|' .. string.sub(enc, rest))
+    redis.call('ZADD', P .. 'rx', exp, m)
+  end
+end
+return {'ok'}
+`;
+
+/**
+ * Transfer, first half (on the old session): everything it has, and the old
+ * session's keys deleted. {fields..., user, userName, names of holds, '', names of claims, '', name, key, encoded...}
+ */
+export const TAKE_SESSION = `
+local s = KEYS[1]
+local f = fields(s)
+if not is_live(f, now) then return nil end
+prune(P, now)
+local out = append({}, f)
+out[#out + 1] = redis.call('HGET', s, 'un') or ''
+append(out, redis.call('SMEMBERS', P .. 'hn'))
+out[#out + 1] = ''
+append(out, redis.call('SMEMBERS', P .. 'cn'))
+out[#out + 1] = ''
+for _, name in ipairs(redis.call('HKEYS', P .. 'rn')) do
+  local all = redis.call('HGETALL', P .. 'r:' .. name)
+  for i = 1, #all, 2 do append(out, {name, all[i], all[i + 1]}) end
+end
+redis.call('DEL', unpack(keys_of(P)))
+return out
+`;
+
+/**
+ * Transfer, second half (on the new session): ARGV: now, the CREATE fields
+ * (2..14; last and next are computed here: the access is now), held count, names..., claimed count, names..., then name, key, encoded triples.
+ */
+export const PUT_SESSION = `
+local nxt = math.min(now + tonumber(ARGV[5]) * 1000, tonumber(ARGV[7]) + tonumber(ARGV[6]) * 1000)
+redis.call('HSET', KEYS[1], 'client', ARGV[2], 'rotation', ARGV[3], 'queue', ARGV[4], 'idle', ARGV[5], 'life', ARGV[6],
+  'created', ARGV[7], 'last', int(now), 'next', int(nxt), 'expires', ARGV[10], 'user', ARGV[11], 'un', ARGV[12],
+  'kh', ARGV[13], 'sup', '', 'gu', '0', 'gs', '')
+local i = 15
+local nh = tonumber(ARGV[i])
+for j = 1, nh do redis.call('SADD', P .. 'hn', ARGV[i + j]) end
+i = i + nh + 1
+local nc = tonumber(ARGV[i])
+for j = 1, nc do redis.call('SADD', P .. 'cn', ARGV[i + j]) end
+i = i + nc + 1
+while i + 2 <= #ARGV do
+  local name, key, enc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  redis.call('HSET', P .. 'r:' .. name, key, enc)
+  redis.call('HINCRBY', P .. 'rn', name, 1)
+  local exp = string.match(enc, '^%a|%d+|%d+|%d*|(%d*)|')
+  if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, name .. '\\0' .. key) end
+  i = i + 3
+end
+gc(P, now, nxt, tonumber(ARGV[14]), true)
+return fields(KEYS[1])
+`;
+
+/** Session side of holds. ARGV: now, 'add'|'remove', names... 'add' answers 0 when the session is not live. */
+export const SESSION_HOLD_NAMES = `
+local f = fields(KEYS[1])
+local set = P .. ARGV[3]
+if ARGV[2] == 'add' then
+  if not is_live(f, now) then return 0 end
+  for i = 4, #ARGV do redis.call('SADD', set, ARGV[i]) end
+  gc_key(P, now, set)
+else
+  for i = 4, #ARGV do redis.call('SREM', set, ARGV[i]) end
+end
+return 1
+`;
+
+/** ARGV: now. The live session's names of holds and of claims: {holds..., '', claims...}, or nil. */
+export const SESSION_HOLDINGS = `
+local f = fields(KEYS[1])
+if not is_live(f, now) then return nil end
+local out = redis.call('SMEMBERS', P .. 'hn')
+out[#out + 1] = ''
+return append(out, redis.call('SMEMBERS', P .. 'cn'))
+`;
+
+/** Index buckets (KEYS: t, i): ARGV: now, 'add'|'del'|'at', id, score. */
+export const INDEX = `
+if ARGV[2] == 'add' then
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+  redis.call('ZADD', KEYS[2], 0, ARGV[3])
+elseif ARGV[2] == 'at' then
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[4], ARGV[3])
+else
+  redis.call('ZREM', KEYS[1], ARGV[3])
+  redis.call('ZREM', KEYS[2], ARGV[3])
+end
+return 1
+`;

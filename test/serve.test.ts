@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { tempDir } from './helpers/harness.js';
+import { runCli, startServe, type Serving } from './helpers/process.js';
+
+/** `tessera serve` as a real process, over real sockets. */
+const dir = tempDir();
+after(() => dir.remove());
+
+const start = (args: string[], cwd = dir.path) => startServe(args, { cwd });
+const run = (args: string[]) => runCli(args, { cwd: dir.path });
+const stop = (r: Serving) => r.stop();
+
+const token = 'serve-test-token-0123456789';
+const configFile = join(dir.path, 'tessera.json');
+writeFileSync(configFile, JSON.stringify({ clients: [{ id: 'web', token, roles: ['app'] }] }));
+
+test('serves over HTTP, keeps records in the SQLite file across a restart, and exits 0 on SIGTERM', async () => {
+  const db = join(dir.path, 'restart.db');
+  const first = await start(['--config', configFile, '--port', '0', '--store', `sqlite:${db}`]);
+  assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const created = await (await fetch(`${first.url}/v1/sessions`, { method: 'POST', headers: auth, body: '{}' })).json();
+  const put = await fetch(`${first.url}/v1/session/records/cart`, {
+    method: 'PUT', headers: { ...auth, 'session-id': created.id, 'session-key': created.key }, body: JSON.stringify({ value: { seats: 2 } }),
+  });
+  assert.equal(put.status, 200);
+  const key = put.headers.get('session-key')!;
+  assert.equal(await stop(first), 0);
+  assert.ok(!first.output().includes(created.key) && !first.output().includes(key), 'no key in the output');
+
+  const second = await start(['--config', configFile, '--port', '0', '--store', `sqlite:${db}`]);
+  const read = await fetch(`${second.url}/v1/session/records/cart`, { headers: { ...auth, 'session-id': created.id, 'session-key': key } });
+  assert.equal(read.status, 200);
+  assert.deepEqual((await read.json()).value, { seats: 2 });
+  assert.equal(await stop(second), 0);
+});
+
+test('with no flags serves the embedded default, a SQLite file under ./data/, in loud open mode', async () => {
+  const cwd = tempDir();
+  try {
+    const r = await start(['--port', '0'], cwd.path);
+    assert.match(r.output(), /OPEN MODE/);
+    const res = await fetch(`${r.url}/v1/sessions`, { method: 'POST' });
+    assert.equal(res.status, 201, 'open mode needs no token');
+    assert.ok(existsSync(join(cwd.path, 'data', 'tessera.db')));
+    assert.equal(await stop(r), 0);
+  } finally { cwd.remove(); }
+});
+
+test('refuses open mode on a non-loopback address', async () => {
+  const r = await run(['serve', '--host', '0.0.0.0', '--port', '0', '--store', 'memory:']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /clients/);
+  assert.match(r.stderr, /loopback/);
+});
+
+test('stops on a bad config file with a message naming the key at fault', async () => {
+  const cases: [unknown, RegExp][] = [
+    [{ session: { idleTimeout: 'long' } }, /session\.idleTimeout/],
+    [{ session: { idelTimeout: 5 } }, /session\.idelTimeout: unknown key/],
+    [{ clients: [{ id: 'a', token: 'short', roles: ['app'] }] }, /clients\.0\.token/],
+    [{ records: { r: { kind: 'many' } } }, /records\.r\.kind/],
+    [{ listen: { host: 5 } }, /listen\.host/],
+    [{ clients: [{ id: 'a', token: 'same-token-0123456789', roles: ['app'] }, { id: 'b', token: 'same-token-0123456789', roles: ['admin'] }] }, /clients\.1\.token/],
+    [{ session: { maxIdleTimeout: 60, idleTimeout: 120 } }, /session\.idleTimeout/],
+    [{ users: [{ name: 'ann', password: 'x' }, { name: 'ann', password: 'y' }] }, /users\.1\.name: duplicate/],
+    [{ users: [{ name: 'a\u0001b', password: 'x' }] }, /users\.0\.name/],
+    [{ users: [{ name: 'anonymous', password: 'x' }] }, /users\.0\.name: 'anonymous' is the anonymous user's name/],
+    [{ users: [{ name: 'ann' }] }, /users\.0/],
+  ];
+  for (const [config, pattern] of cases) {
+    const file = join(dir.path, 'bad.json');
+    writeFileSync(file, JSON.stringify(config));
+    const r = await run(['serve', '--config', file, '--port', '0', '--store', 'memory:']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, pattern);
+  }
+  writeFileSync(join(dir.path, 'broken.json'), '{ not json');
+  const broken = await run(['serve', '--config', join(dir.path, 'broken.json')]);
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, /not valid JSON/);
+  const flags = await run(['serve', '--prot', '1']);
+  assert.equal(flags.code, 2);
+  assert.match(flags.stderr, /--prot/);
+});
+
+test('answers a request that Node.js itself refuses with a catalogue error body', async () => {
+  const { connect } = await import('node:net');
+  const r = await start(['--config', configFile, '--port', '0', '--store', 'memory:']);
+  try {
+    const { port } = new URL(r.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (c) => { data += c.toString(); });
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+      setTimeout(() => { socket.destroy(); resolve(data); }, 5000);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400/);
+    assert.match(answer, /cache-control: no-store/i);
+    assert.match(answer, /"code":"INVALID_REQUEST"/);
+  } finally {
+    assert.equal(await stop(r), 0);
+  }
+});

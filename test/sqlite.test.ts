@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { hashKey } from '../src/core/keys.js';
+import { Tessera } from '../src/service.js';
+import { createSqliteStore } from '../src/store/sqlite.js';
+import { tempDir } from './helpers/harness.js';
+
+const client = { id: 'web', roles: ['app'] as const };
+
+/** Opens a fresh store file and hands `check` the query planner of its schema. */
+async function withPlanner(check: (plan: (sql: string) => string) => void): Promise<void> {
+  const dir = tempDir();
+  try {
+    const Database = (await import('better-sqlite3')).default;
+    await createSqliteStore({ path: join(dir.path, 'plan.db') }).close();
+    const db = new Database(join(dir.path, 'plan.db'));
+    try {
+      check((sql) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; '));
+    } finally { db.close(); }
+  } finally { dir.remove(); }
+}
+
+test('SQLite keeps only hashes of keys at rest', async () => {
+  const dir = tempDir();
+  try {
+    const tessera = new Tessera({ store: createSqliteStore({ path: join(dir.path, 'keys.db') }) });
+    const created = await tessera.createSession(client);
+    const { key } = await tessera.withSession(client, created, async () => null);
+    await tessera.close();
+    const bytes = Buffer.concat(readdirSync(dir.path).map((f) => readFileSync(join(dir.path, f))));
+    for (const k of [created.key, key]) {
+      assert.ok(!bytes.includes(Buffer.from(k)), 'the key is not stored');
+      assert.ok(bytes.includes(hashKey(k)), 'its hash is');
+    }
+  } finally { dir.remove(); }
+});
+
+test('SQLite sweeps through the expiry index: the plan never scans the table', () => withPlanner((plan) => {
+    assert.match(plan('SELECT * FROM sessions WHERE sweep_at <= 1 ORDER BY sweep_at LIMIT 10'), /USING (COVERING )?INDEX sessions_by_sweep/);
+    assert.match(plan('SELECT session_id, name, key FROM records WHERE expires_at <= 1 LIMIT 10'), /USING (COVERING )?INDEX records_by_expiry/);
+    // The user index is an index of the sessions table: a user's sessions are found without a scan.
+    assert.match(plan(`SELECT s.* FROM sessions s WHERE json_extract(s.user, '$.name') = 'a' AND s.user IS NOT NULL
+      AND s.id > '' AND s.next_timeout > 0 ORDER BY s.id LIMIT 3`), /USING INDEX sessions_by_user \(<expr>=\? AND id>\?\)/);
+    assert.match(plan('SELECT key FROM login_attempts WHERE expires_at <= 1 LIMIT 5'), /USING (COVERING )?INDEX login_attempts_by_expiry/);
+}));
+
+test('SQLite checkpoints the WAL in the background, off the event loop', async () => {
+  const dir = tempDir();
+  try {
+    const { statSync } = await import('node:fs');
+    const tessera = new Tessera({ store: createSqliteStore({ path: join(dir.path, 'wal.db') }) });
+    const before = statSync(join(dir.path, 'wal.db')).size;
+    await Promise.all(Array.from({ length: 2000 }, () => tessera.createSession(client)));
+    const deadline = Date.now() + 10_000;
+    while (statSync(join(dir.path, 'wal.db')).size < before + 100_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(statSync(join(dir.path, 'wal.db')).size >= before + 100_000, 'the sessions reached the database file');
+    await tessera.close();
+  } finally { dir.remove(); }
+});
+
+test('SQLite keeps fencing tokens across restarts: a token never goes back', async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, 'fences.db');
+    const tokens: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const tessera = new Tessera({ store: createSqliteStore({ path }) });
+      const created = await tessera.createSession(client);
+      const { result } = await tessera.withSession(client, created, async (ctx) => {
+        const held = await tessera.holds.hold(ctx, { resources: ['seat:E1:A1'] });
+        if (run === 1) await tessera.holds.confirm(ctx, {});
+        else await tessera.holds.release(ctx);
+        return held.holds[0].token;
+      });
+      if (run === 1) await tessera.holds.freeClaim('seat:E1:A1');
+      tokens.push(result);
+      await tessera.close();
+    }
+    assert.deepEqual(tokens, [1, 2, 3]);
+  } finally { dir.remove(); }
+});
+
+test('SQLite finds holds through their indexes: by name, and expired ones by time', () => withPlanner((plan) => {
+    assert.match(plan("SELECT 1 FROM holds WHERE name = 'x' AND session_id <> 'y' AND expires_at > 1"), /USING (COVERING )?INDEX holds_by_name/);
+    assert.match(plan('SELECT * FROM holds WHERE announced = 0 AND expires_at <= 1 ORDER BY expires_at LIMIT 10'), /USING (COVERING )?INDEX holds_by_expiry/);
+    assert.match(plan("SELECT * FROM holds WHERE name >= 'a' AND name < 'b' AND expires_at > 1 ORDER BY name, session_id LIMIT 5"), /USING (COVERING )?INDEX holds_by_name/);
+}));
