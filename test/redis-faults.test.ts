@@ -111,10 +111,27 @@ describe('faults', () => {
       const master = cluster.nodes.find((_, i) => roles[i] === '*3')!; // ROLE of a master is a 3-element array
       traffic.reset();
       await master.kill();
-      // cluster-node-timeout is 2 s: a replica takes over a few seconds later
+      // cluster-node-timeout is 2 s: a replica takes over a few seconds later. Serving again: the first
+      // session created and /readyz green (every master this node knows answers, cluster_state:ok).
       const failedOver = await until(async () => {
         const r = await http(node.url, 'POST', '/v1/sessions', { token, body: {} });
         return r.status === 201 && (await http(node.url, 'GET', '/readyz', { token })).status === 200;
+      }, 30_000);
+      // Settled: every surviving node has marked the dead master failed and sees 3 live masters, so no
+      // slots refresh can bring back the old map; then 20 sessions in a row (slots on every master) succeed.
+      const survivors = cluster.nodes.filter((n) => n !== master);
+      await until(async () => {
+        const views = await Promise.all(survivors.map((n) => redisCommand(n.port, 'CLUSTER NODES')));
+        const flags = (v: string) => v.trim().split('\n').map((l) => ({ addr: l.split(' ')[1] ?? '', flags: (l.split(' ')[2] ?? '').split(',') }));
+        return views.every((v) => v !== null
+          && flags(v).some((n) => n.addr.startsWith(`127.0.0.1:${master.port}@`) && n.flags.includes('fail'))
+          && flags(v).filter((n) => n.flags.includes('master') && !n.flags.includes('fail') && !n.flags.includes('fail?')).length === 3);
+      }, 30_000);
+      await until(async () => {
+        for (let i = 0; i < 20; i++) {
+          if ((await http(node.url, 'POST', '/v1/sessions', { token, body: {} })).status !== 201) return false;
+        }
+        return true;
       }, 30_000);
       await sleep(2500); // requests already in flight during the failover finish
       traffic.reset();

@@ -58,6 +58,7 @@ export class RedisConnection {
   readonly cluster: boolean;
   private readonly shas = new Map<string, string>();
   private closed = false;
+  private refresher: NodeJS.Timeout | undefined;
 
   constructor(readonly options: RedisStoreOptions) {
     this.prefix = options.prefix ?? 'tessera';
@@ -82,8 +83,9 @@ export class RedisConnection {
         retryDelayOnClusterDown: 300,
         retryDelayOnTryAgain: 100,
         slotsRefreshTimeout: this.timeoutMs,
-        // After a failover the promoted replica is found within a second, not at the next MOVED that never comes.
-        slotsRefreshInterval: 1000,
+        // Off: ioredis re-arms its own refresh timer when a refresh in flight ends after quit(), which
+        // kept a closed client (and its process) alive forever. The timer below does the same job.
+        slotsRefreshInterval: 0,
         maxRedirections: 16,
         lazyConnect: true,
       })
@@ -94,6 +96,13 @@ export class RedisConnection {
         retryStrategy: (times) => Math.min(100 * times, 1000),
       });
     this.client.on('error', () => { /* reconnects by itself; requests meanwhile get STORE_UNAVAILABLE */ });
+    if (this.client instanceof Cluster) {
+      // After a failover the promoted replica is found within a second, not at the next MOVED that never comes.
+      const cluster = this.client;
+      this.refresher = setInterval(() => {
+        if (cluster.status === 'ready') cluster.refreshSlotsCache();
+      }, 1000).unref();
+    }
   }
 
   async connect(): Promise<void> {
@@ -186,6 +195,8 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try { await this.client.quit(); } catch { this.client.disconnect(); }
+    clearInterval(this.refresher);
+    try { await this.deadline(this.client.quit(), 'quit'); } catch { /* gone or stuck: disconnect below */ }
+    this.client.disconnect();
   }
 }
