@@ -72,6 +72,7 @@ export class RedisConnection {
       connectTimeout: this.timeoutMs,
       maxRetriesPerRequest: 1,
       lazyConnect: true,
+      enableAutoPipelining: true,
     };
     this.client = this.cluster
       ? new Cluster(options.nodes, {
@@ -88,6 +89,7 @@ export class RedisConnection {
         slotsRefreshInterval: 0,
         maxRedirections: 16,
         lazyConnect: true,
+        enableAutoPipelining: true,
       })
       : new Redis({
         ...options.nodes[0], ...common,

@@ -1,27 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TesseraError } from '../core/errors.js';
-import type { Release, RequestQueue } from '../queue.js';
+import { SessionQueue, type Release, type RequestQueue } from '../queue.js';
 import type { RedisConnection } from './redis-client.js';
 
 /**
  * The per-session line of requests across every node (section 4), in Redis:
  *
- *   {id}:l   the lease: the ticket of the request whose turn it is (PX, renewed while it runs)
+ *   {id}:l   the lease: the ticket of the node whose turn it is (PX, renewed while held)
  *   {id}:q   a list of waiting tickets, in arrival order
  *   {id}:qa  hash ticket -> alive-until (a waiter's node renews it; a dead node's waiters are skipped)
  *
- * A release hands the lease to the next live waiter in the same script and
- * PUBLISHes "<id> <ticket>" on one channel every node listens to: the waiter
- * takes its turn without another round trip. A waiter also re-asks every
- * second (renewing its place), which covers a lost message or a dead holder
- * whose lease ran out; it is a safety net, not a busy poll. Lease times are
- * Redis's own TIME and TTLs (real time, even under a test clock).
+ * Two levels. Within a node, the requests of a session wait in an in-process
+ * FIFO (src/queue.ts); only the head of that line needs the session's lease.
+ * The lease is sticky: when a request ends and nobody else asked for it, the
+ * node keeps the lease for HOLD_MS, so a session's next request at the same
+ * node costs no lease round trip at all. A node that finds the lease taken
+ * queues its ticket and PUBLISHes "<id> -" (wanted); the holder gives the
+ * lease up as soon as its running request ends (at once when idle). A release
+ * hands the lease to the next live waiter in the same script and PUBLISHes
+ * "<id> <ticket>" on one channel every node listens to: the waiter takes its
+ * turn without another round trip. A waiter also re-asks every second
+ * (renewing its place), which covers a lost message or a dead holder whose
+ * lease ran out; it is a safety net, not a busy poll. Lease times are Redis's
+ * own TIME and TTLs (real time, even under a test clock). A session created
+ * with queue:false never keeps an idle lease: another node must see it free.
  */
 const LEASE_MS = 10_000;
 const RENEW_MS = 3_000;
 const ALIVE_MS = 5_000;
 const RECHECK_MS = 1_000;
+const HOLD_MS = 1_000;
 
 const COMMON = `
 local t = redis.call('TIME')
@@ -63,6 +72,7 @@ if redis.call('HEXISTS', QA, ticket) == 0 then redis.call('RPUSH', Q, ticket) en
 redis.call('HSET', QA, ticket, now + alive)
 redis.call('PEXPIRE', Q, lease + alive)
 redis.call('PEXPIRE', QA, lease + alive)
+redis.call('PUBLISH', channel, id .. ' -')
 return 0
 `;
 
@@ -86,17 +96,29 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
-/** The queue interface the service uses (see src/queue.ts). */
 interface Waiter {
-  id: string;
   grant: () => void;
   fail: (e: unknown) => void;
+}
+
+/** A lease this node holds: by a running request (`busy`) or idle, kept for HOLD_MS. */
+interface Lease {
+  ticket: string;
+  busy: boolean;
+  sticky: boolean;
+  wanted: boolean;
+  renew: NodeJS.Timeout;
+  idle?: NodeJS.Timeout;
 }
 
 export class RedisQueue implements RequestQueue {
   private readonly node = randomBytes(6).toString('base64url');
   private seq = 0;
+  private readonly local: SessionQueue;
   private readonly waiters = new Map<string, Waiter>();
+  private readonly leases = new Map<string, Lease>();
+  /** Sessions this node is taking the lease of, and whether another node asked for it meanwhile. */
+  private readonly taking = new Map<string, boolean>();
   private readonly channel: string;
   private subscriber: Redis | null = null;
   private subscribed: Promise<void> | null = null;
@@ -106,6 +128,7 @@ export class RedisQueue implements RequestQueue {
 
   constructor(private readonly r: RedisConnection, private readonly timeoutMs: number) {
     this.channel = `${r.prefix}:queue`;
+    this.local = new SessionQueue(timeoutMs);
   }
 
   private keys(id: string): string[] {
@@ -136,13 +159,27 @@ export class RedisQueue implements RequestQueue {
 
   private wake(message: string): void {
     const space = message.indexOf(' ');
+    const id = message.slice(0, space);
     const ticket = message.slice(space + 1);
+    if (ticket === '-') return this.wanted(id);
     const w = this.waiters.get(ticket);
     if (w) w.grant();
     else if (ticket.startsWith(`${this.node}.`)) {
       // Granted to a waiter of this node that gave up meanwhile: pass the turn on.
-      void this.release(message.slice(0, space), ticket).catch(() => {});
+      void this.release(id, ticket).catch(() => {});
     }
+  }
+
+  /** Another node waits for this session: give the lease up once its running request ends. */
+  private wanted(id: string): void {
+    const lease = this.leases.get(id);
+    if (!lease) {
+      // The message can overtake the answer that grants this node the lease.
+      if (this.taking.has(id)) this.taking.set(id, true);
+      return;
+    }
+    lease.wanted = true;
+    if (!lease.busy) this.giveUp(id);
   }
 
   private release(id: string, ticket: string): Promise<unknown> {
@@ -153,13 +190,88 @@ export class RedisQueue implements RequestQueue {
   }
 
   acquire(id: string, queues: boolean): Promise<Release> {
+    const arrived = Date.now();
+    // First in this node's own line; its head then needs the session's lease.
+    return this.local.acquire(id, queues).then(async (next) => {
+      try {
+        await this.lease(id, queues, this.timeoutMs - (Date.now() - arrived));
+      } catch (e) {
+        next();
+        throw e;
+      }
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        this.ended(id);
+        next();
+      };
+    });
+  }
+
+  /** The session's lease for a request of this node: the one held, or a new one from Redis. */
+  private async lease(id: string, queues: boolean, timeoutMs: number): Promise<void> {
+    const held = this.leases.get(id);
+    if (held) {
+      clearTimeout(held.idle);
+      held.busy = true;
+      return;
+    }
+    this.taking.set(id, false);
+    let ticket: string;
+    try {
+      ticket = await this.take(id, queues, Math.max(timeoutMs, 0));
+    } catch (e) {
+      this.taking.delete(id);
+      throw e;
+    }
+    const wanted = this.taking.get(id) ?? false;
+    this.taking.delete(id);
+    const keys = this.keys(id);
+    const lease: Lease = {
+      ticket, busy: true, sticky: queues, wanted,
+      renew: setInterval(() => void this.r.run(RENEW, [keys[0]], [ticket, LEASE_MS]).then((kept) => {
+        // Lost (the session ended, or Redis lost it): the next request asks again.
+        if (Number(kept) !== 1 && this.leases.get(id) === lease) this.drop(id);
+      }, () => { /* Redis away: the lease runs out by itself */ }), RENEW_MS),
+    };
+    lease.renew.unref();
+    this.leases.set(id, lease);
+    if (queues) void this.listen().catch(() => { /* without it, an idle lease is given up after HOLD_MS anyway */ });
+  }
+
+  /** A request of this node ended: keep the lease a moment for the next one, or give it up. */
+  private ended(id: string): void {
+    const lease = this.leases.get(id);
+    if (!lease) return;
+    lease.busy = false;
+    if (lease.wanted || !lease.sticky || this.closed) return this.giveUp(id);
+    lease.idle = setTimeout(() => this.giveUp(id), HOLD_MS);
+    lease.idle.unref();
+  }
+
+  private drop(id: string): Lease | undefined {
+    const lease = this.leases.get(id);
+    if (!lease) return undefined;
+    this.leases.delete(id);
+    clearInterval(lease.renew);
+    clearTimeout(lease.idle);
+    return lease;
+  }
+
+  private giveUp(id: string): void {
+    const lease = this.drop(id);
+    if (lease) void this.release(id, lease.ticket).catch(() => { /* the lease runs out by itself */ });
+  }
+
+  /** Waits in the session's line in Redis until this node's new ticket holds the lease. */
+  private take(id: string, queues: boolean, timeoutMs: number): Promise<string> {
     const ticket = `${this.node}.${++this.seq}`;
     const keys = this.keys(id);
-    // Sent at once, so requests arriving at this node keep their order on its connection.
     const acquire = () => this.r.run(ACQUIRE, keys, [ticket, LEASE_MS, ALIVE_MS, this.channel, id]);
     const prior = this.releasing.get(id);
     const first = prior ? prior.then(acquire, acquire) : acquire();
-    return new Promise<Release>((resolve, reject) => {
+    return new Promise<string>((resolve, reject) => {
       let settled = false;
       let recheck: NodeJS.Timeout | undefined;
       let timeout: NodeJS.Timeout | undefined;
@@ -172,7 +284,7 @@ export class RedisQueue implements RequestQueue {
       const granted = () => {
         if (settled) return;
         finish();
-        resolve(this.holding(id, ticket));
+        resolve(ticket);
       };
       const give = (e: unknown) => {
         if (settled) return;
@@ -182,41 +294,32 @@ export class RedisQueue implements RequestQueue {
       };
       const ask = async () => {
         try {
-          if (Number(await this.r.run(ACQUIRE, keys, [ticket, LEASE_MS, ALIVE_MS, this.channel, id])) === 1) granted();
+          if (Number(await acquire()) === 1) granted();
         } catch { /* Redis away for a moment: the queue timeout still bounds the wait */ }
       };
-      this.waiters.set(ticket, { id, grant: granted, fail: give });
+      this.waiters.set(ticket, { grant: granted, fail: give });
       first.then(async (res) => {
         if (Number(res) === 1) return granted();
         if (settled || this.closed) return give(new TesseraError('QUEUE_TIMEOUT'));
+        if (!queues) return give(new TesseraError('SESSION_BUSY'));
         await this.listen().catch(() => {});
         if (settled || this.closed) return give(new TesseraError('QUEUE_TIMEOUT'));
-        timeout = setTimeout(() => give(new TesseraError('QUEUE_TIMEOUT')), this.timeoutMs);
+        timeout = setTimeout(() => give(new TesseraError('QUEUE_TIMEOUT')), timeoutMs);
         recheck = setInterval(() => void ask(), RECHECK_MS);
         void ask(); // the lease may have been handed over before we listened
-        if (!queues) give(new TesseraError('SESSION_BUSY'));
       }, (e) => { if (!settled) { finish(); reject(e); } });
     });
-  }
-
-  /** The running turn: its lease renewed until released. */
-  private holding(id: string, ticket: string): Release {
-    const keys = this.keys(id);
-    const renew = setInterval(() => void this.r.run(RENEW, [keys[0]], [ticket, LEASE_MS]).catch(() => {}), RENEW_MS);
-    renew.unref();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      clearInterval(renew);
-      void this.release(id, ticket).catch(() => { /* the lease runs out by itself */ });
-    };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const w of this.waiters.values()) w.fail(new TesseraError('QUEUE_TIMEOUT'));
+    // Idle leases go back at once; a running request gives its own up when it ends.
+    await Promise.all([...this.leases].filter(([, l]) => !l.busy).map(([id, l]) => {
+      this.drop(id);
+      return this.release(id, l.ticket).catch(() => {});
+    }));
     if (this.subscriber) this.subscriber.disconnect();
   }
 }

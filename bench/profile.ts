@@ -1,0 +1,61 @@
+// Profiles one Tessera workload: starts `tessera serve` (dist/) under
+// `node --cpu-prof`, drives it with autocannon from this process for
+// BENCH_DURATION seconds (50 connections, a session each), stops it and
+// prints where the profile file is and the top self-time functions.
+//   npm run build && node --import tsx bench/profile.ts keepalive|write|create [sqlite|redis://HOST:PORT]
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADAPTERS, type Ctx } from './adapters.js';
+import { keepAliveAgent } from './http.js';
+import type { HttpWorkload } from './adapters.js';
+
+const workload = (process.argv[2] ?? 'keepalive') as HttpWorkload;
+const dir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
+const store = process.argv[3] ?? `sqlite:${join(dir, 'p.db')}`;
+const token = randomBytes(32).toString('base64url');
+writeFileSync(join(dir, 'c.json'), JSON.stringify({ clients: [{ id: 'p', token, roles: ['app'] }], session: { maxIdleTimeout: 86400 } }));
+const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/cli/main.js', 'serve', '--port', '0', '--store', store, '--config', join(dir, 'c.json')],
+  { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise<string>((resolve) => server.stdout!.on('data', (d: Buffer) => {
+  const m = /listening on (\S+)/.exec(d.toString());
+  if (m) resolve(m[1]);
+}));
+const ctx: Ctx = { base: new URL(url), agent: keepAliveAgent(50), token };
+const adapter = ADAPTERS.tessera;
+const shape = adapter.shape(workload);
+const states = await Promise.all(Array.from({ length: 50 }, () => adapter.prepare(ctx, workload)));
+let n = 0;
+const result = await autocannon({
+  url: new URL(shape.path, url).href, method: shape.method, connections: 50, duration: Number(process.env.BENCH_DURATION ?? 10),
+  setupClient(client) {
+    const state = states[n++ % states.length];
+    client.setHeadersAndBody(state.headers, state.body);
+    client.on('headers', (info: unknown) => {
+      const { statusCode, headers } = info as { statusCode: number; headers: string[] };
+      if (adapter.update(workload, state, statusCode, headers)) client.setHeadersAndBody(state.headers, state.body);
+    });
+  },
+});
+console.log(`${workload}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+ctx.agent.destroy();
+const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[] };
+const self = new Map<number, number>();
+for (const s of profile.samples) self.set(s, (self.get(s) ?? 0) + 1);
+const byName = new Map<string, number>();
+for (const node of profile.nodes) {
+  const { functionName, url: src, lineNumber } = node.callFrame;
+  const name = `${functionName || '(anonymous)'} ${src.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '')}:${lineNumber + 1}`;
+  byName.set(name, (byName.get(name) ?? 0) + (self.get(node.id) ?? 0));
+}
+const total = profile.samples.length;
+console.log(`profile: ${file}`);
+for (const [name, c] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) {
+  console.log(`${(100 * c / total).toFixed(1).padStart(5)} %  ${name}`);
+}
