@@ -12,6 +12,14 @@ export function manualClock(start = Date.UTC(2026, 0, 1)): Clock & { advance(ms:
   return clock;
 }
 
+let lastMs = NaN;
+let lastIso = '';
+
+/** ISO 8601 of a time; the last one is remembered (a request formats its next timeout up to three times). */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
