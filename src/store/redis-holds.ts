@@ -295,5 +295,25 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     async releaseFor(id: string, held: string[]): Promise<StoredHold[]> {
       return (await perGroup(id, 'release', held)).filter((x) => x.state === 'live').map((x) => plain(x.hold));
     },
+
+    /**
+     * Releases what rolled-back scopes took (their notes, innermost scope
+     * first), one script per group, after the session's script dropped the
+     * notes; then the session's list. The holds dropped.
+     */
+    async releaseNoted(id: string, notes: { name: string; token: number; quantity: number | null }[]): Promise<StoredHold[]> {
+      if (notes.length === 0) return [];
+      const groups = new Set(notes.map((n) => groupOf(n.name)));
+      const answers = await Promise.all([...groups].map((g) => group(H.RELEASE_NOTED, g,
+        [id, ...notes.filter((n) => groupOf(n.name) === g).flatMap((n) => [n.name, n.token, n.quantity ?? ''])])));
+      const released: StoredHold[] = [];
+      for (const a of answers) {
+        for (let i = 0; i < a.length; i += 4) {
+          released.push({ name: a[i], sessionId: id, quantity: a[i + 1] === '' ? null : Number(a[i + 1]), token: Number(a[i + 2]), expiresAt: Number(a[i + 3]) });
+        }
+      }
+      await sideNames(id, 'remove', 'hn', released.map((h) => h.name));
+      return released;
+    },
   };
 }

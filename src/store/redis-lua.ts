@@ -31,10 +31,21 @@ local SF = {'client','rotation','queue','idle','life','created','last','next','e
 local function fields(s) return redis.call('HMGET', s, unpack(SF)) end
 local function is_live(f, now) return f[8] and tonumber(f[8]) > now end
 local function append(t, list) for _, v in ipairs(list) do t[#t + 1] = v end return t end
--- every key a session owns (its records' hashes are listed in rn)
+-- the depth of the session's open scopes (0: none; the head tx holds depth, deadline, aborted)
+local function depth_of(P) return tonumber(redis.call('HGET', P .. 'tx', 'depth') or '0') end
+-- every key a session owns: its records' hashes are listed in rn, its scopes' rows and
+-- hold notes are tx:<d> and th:<d> up to its depth, its cursors are listed in cs
 local function keys_of(P)
-  local ks = {P .. 's', P .. 'rn', P .. 'rx', P .. 'hn', P .. 'cn'}
+  local ks = {P .. 's', P .. 'rn', P .. 'rx', P .. 'hn', P .. 'cn', P .. 'tx', P .. 'cs'}
   for _, n in ipairs(redis.call('HKEYS', P .. 'rn')) do ks[#ks + 1] = P .. 'r:' .. n end
+  for d = 1, depth_of(P) do
+    ks[#ks + 1] = P .. 'tx:' .. d
+    ks[#ks + 1] = P .. 'th:' .. d
+  end
+  for _, c in ipairs(redis.call('ZRANGE', P .. 'cs', 0, -1)) do
+    ks[#ks + 1] = P .. 'cu:' .. c
+    ks[#ks + 1] = P .. 'ci:' .. c
+  end
   return ks
 end
 -- Redis TTLs are a backstop only (the checks above decide): a session's keys
@@ -74,6 +85,62 @@ local function prune(P, now)
   if #due > 0 then redis.call('ZREMRANGEBYSCORE', P .. 'rx', '-inf', now) end
 end
 local function version_of(enc) return tonumber(string.match(enc, '^%a|(%d+)|')) end
+local function kind_of(enc) if string.sub(enc, 1, 1) == 's' then return 'single' end return 'multiple' end
+local function exp_of(enc) return string.match(enc, '^%a|%d+|%d+|%d*|(%d*)|') end
+-- A scope's rows (tx:<d>, a hash 'name\\0key' -> row): a row is an encoded record
+-- (put), 'del' (one entry deleted) or, under the key '/', 'drop' (the whole name
+-- dropped: it hides every lower layer of that name). See core/scopes.ts.
+local function drop_rows(k, name)
+  for _, m in ipairs(redis.call('HKEYS', k)) do
+    if split0(m) == name then redis.call('HDEL', k, m) end
+  end
+end
+-- What the session sees (core/scopes.ts overlay): the committed records (pruned
+-- first) with each depth's rows applied, drops first; live entries only.
+-- name nil: every record. Answers name -> { key -> encoded }.
+local function view(P, depth, name, now)
+  local names = {}
+  local base = {name}
+  if not name then base = redis.call('HKEYS', P .. 'rn') end
+  for _, n in ipairs(base) do
+    local all = redis.call('HGETALL', P .. 'r:' .. n)
+    if #all > 0 then
+      local m = {}
+      for i = 1, #all, 2 do m[all[i]] = all[i + 1] end
+      names[n] = m
+    end
+  end
+  for d = 1, depth do
+    local rows = redis.call('HGETALL', P .. 'tx:' .. d)
+    for pass = 1, 2 do
+      for i = 1, #rows, 2 do
+        local n, k = split0(rows[i])
+        local row = rows[i + 1]
+        if not name or n == name then
+          if pass == 1 then
+            if row == 'drop' then names[n] = nil end
+          elseif row == 'del' then
+            if names[n] then names[n][k] = nil end
+          elseif row ~= 'drop' then
+            names[n] = names[n] or {}
+            names[n][k] = row
+          end
+        end
+      end
+    end
+  end
+  local out = {}
+  for n, m in pairs(names) do
+    for k, e in pairs(m) do
+      local exp = exp_of(e)
+      if exp == '' or tonumber(exp) > now then
+        out[n] = out[n] or {}
+        out[n][k] = e
+      end
+    end
+  end
+  return out
+end
 local function new_key(P, s, presented_new, grace_until, salt)
   local kh = redis.call('HGET', s, 'kh')
   local sup = kh .. (redis.call('HGET', s, 'sup') or '')
@@ -149,7 +216,8 @@ if rotate and k[5] and k[5] ~= '' and k[6] then
 end
 if check == 'grace' then extra = k[4] end
 gc(P, now, nxt, tonumber(ARGV[7]), false)
-return append({check}, append(f, {extra}))
+-- scopes: '1' when the session has scopes open or an abort to report (the request must enter them)
+return append({check}, append(f, {extra, tostring(redis.call('EXISTS', P .. 'tx'))}))
 `;
 
 /**
@@ -184,6 +252,7 @@ return 1
 
 /**
  * ARGV: now, mode ('any' | 'expired' | 'user'), user name (mode 'user').
+ * Its scopes and cursors go with its other keys (keys_of).
  * Ends the session: {'ended', fields..., user name, held names...};
  * {'live', next} when mode 'expired' finds it alive; nil when absent.
  */
@@ -201,7 +270,9 @@ return append(append({'ended'}, f), append({un}, held))
 /**
  * ARGV: now, name, key ('' for a single record), kind, value, ttlMs (''),
  * ifVersion (''), maxEntries, maxRecords. {'ok', version, updatedAt, expiresAt}
- * or {'reject', liveKind, currentVersion, liveEntries, liveRecords}.
+ * or {'reject', liveKind, currentVersion, liveEntries, liveRecords}. With a
+ * scope open, checked against what the session sees and written into the
+ * innermost scope; a write that starts the name fresh also drops it there.
  */
 export const PUT_RECORD = `
 local f = fields(KEYS[1])
@@ -209,13 +280,25 @@ if not is_live(f, now) then return {'invalid'} end
 prune(P, now)
 local name, key, kind, ttl, ifv = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7]
 local rk = P .. 'r:' .. name
-local cur = redis.call('HGET', rk, key)
+local depth = depth_of(P)
+local cur, n, lk, records
+if depth == 0 then
+  cur = redis.call('HGET', rk, key)
+  n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
+  lk = ''
+  if n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
+  records = redis.call('HLEN', P .. 'rn')
+else
+  local seen = view(P, depth, name, now)[name] or {}
+  cur, n, lk, records = seen[key], 0, '', 0
+  for _, e in pairs(seen) do
+    n = n + 1
+    lk = kind_of(e)
+  end
+  if n == 0 then for _ in pairs(view(P, depth, nil, now)) do records = records + 1 end end
+end
 local cv = 0
 if cur then cv = version_of(cur) end
-local n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
-local lk = ''
-if n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
-local records = redis.call('HLEN', P .. 'rn')
 if (lk ~= '' and lk ~= kind) or (ifv ~= '' and tonumber(ifv) ~= cv) or (lk == '' and records >= tonumber(ARGV[9]))
   or (kind == 'multiple' and cv == 0 and n >= tonumber(ARGV[8])) then
   return {'reject', lk, cv, n, records}
@@ -223,7 +306,18 @@ end
 local v = cv + 1
 local exp = ''
 if ttl ~= '' then exp = int(now + tonumber(ttl)) end
-redis.call('HSET', rk, key, string.sub(kind, 1, 1) .. '|' .. v .. '|' .. int(now) .. '|' .. ttl .. '|' .. exp .. '|' .. ARGV[5])
+local enc = string.sub(kind, 1, 1) .. '|' .. v .. '|' .. int(now) .. '|' .. ttl .. '|' .. exp .. '|' .. ARGV[5]
+if depth > 0 then
+  local top = P .. 'tx:' .. depth
+  if n == 0 then
+    drop_rows(top, name)
+    redis.call('HSET', top, name .. '\\0/', 'drop')
+  end
+  redis.call('HSET', top, name .. '\\0' .. key, enc)
+  gc_key(P, now, top)
+  return {'ok', v, int(now), exp}
+end
+redis.call('HSET', rk, key, enc)
 if not cur then redis.call('HINCRBY', P .. 'rn', name, 1) end
 local m = name .. '\\0' .. key
 if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m) else redis.call('ZREM', P .. 'rx', m) end
@@ -233,11 +327,21 @@ gc_key(P, now, P .. 'rx')
 return {'ok', v, int(now), exp}
 `;
 
-/** ARGV: now, name ('' = every record). {'ok', name, key, encoded, ...}. */
+/** ARGV: now, name ('' = every record). {'ok', name, key, encoded, ...}: with a scope open, what the session sees. */
 export const READ_RECORDS = `
 local f = fields(KEYS[1])
 if not is_live(f, now) then return {'invalid'} end
 prune(P, now)
+local depth = depth_of(P)
+if depth > 0 then
+  local name = ARGV[2]
+  if name == '' then name = nil end
+  local out = {'ok'}
+  for n, m in pairs(view(P, depth, name, now)) do
+    for k, e in pairs(m) do append(out, {n, k, e}) end
+  end
+  return out
+end
 local names = {ARGV[2]}
 if ARGV[2] == '' then names = redis.call('HKEYS', P .. 'rn') end
 local out = {'ok'}
@@ -254,7 +358,9 @@ return out
 
 /**
  * ARGV: now, name, key ('' = the whole record), ifVersion ('').
- * {'ok', 1|0} or {'reject', kind, version} (Node's checkDelete throws).
+ * {'ok', 1|0} or {'reject', kind, version} (Node's checkDelete throws). With a
+ * scope open, checked against what the session sees and written into the
+ * innermost scope as a 'del' row (an entry) or a 'drop' row (the whole name).
  */
 export const DELETE_RECORD = `
 local f = fields(KEYS[1])
@@ -262,6 +368,25 @@ if not is_live(f, now) then return {'invalid'} end
 prune(P, now)
 local name, key, ifv = ARGV[2], ARGV[3], ARGV[4]
 local rk = P .. 'r:' .. name
+local depth = depth_of(P)
+if depth > 0 then
+  local seen = view(P, depth, name, now)[name]
+  local top = P .. 'tx:' .. depth
+  if key == '' then
+    if not seen then return {'ok', 0} end
+    local _, e = next(seen)
+    if ifv ~= '' and (kind_of(e) == 'multiple' or version_of(e) ~= tonumber(ifv)) then return {'reject', kind_of(e), version_of(e)} end
+    drop_rows(top, name)
+    redis.call('HSET', top, name .. '\\0/', 'drop')
+  else
+    local e = seen and seen[key]
+    if not e or kind_of(e) ~= 'multiple' then return {'ok', 0} end
+    if ifv ~= '' and version_of(e) ~= tonumber(ifv) then return {'reject', 'multiple', version_of(e)} end
+    redis.call('HSET', top, name .. '\\0' .. key, 'del')
+  end
+  gc_key(P, now, top)
+  return {'ok', 1}
+end
 if key == '' then
   if redis.call('EXISTS', rk) == 0 then return {'ok', 0} end
   local single = redis.call('HGET', rk, '')
@@ -283,11 +408,24 @@ if redis.call('HINCRBY', P .. 'rn', name, -1) <= 0 then redis.call('HDEL', P .. 
 return {'ok', 1}
 `;
 
-/** ARGV: now. Restarts the expiry clock of every live record with a ttl. */
+/** ARGV: now. Restarts the expiry clock of every live record with a ttl, and of every such entry buffered in a scope. */
 export const TOUCH_RECORDS = `
 local f = fields(KEYS[1])
 if not is_live(f, now) then return {'invalid'} end
 prune(P, now)
+for d = 1, depth_of(P) do
+  local k = P .. 'tx:' .. d
+  local rows = redis.call('HGETALL', k)
+  for i = 1, #rows, 2 do
+    local e = rows[i + 1]
+    if e ~= 'del' and e ~= 'drop' then
+      local kind, v, at, ttl, exp, rest = string.match(e, '^(%a)|(%d+)|(%d+)|(%d*)|(%d*)|()')
+      if ttl ~= '' and tonumber(exp) > now then
+        redis.call('HSET', k, rows[i], kind .. '|' .. v .. '|' .. at .. '|' .. ttl .. '|' .. int(now + tonumber(ttl)) .. '|' .. string.sub(e, rest))
+      end
+    end
+  end
+end
 for _, m in ipairs(redis.call('ZRANGE', P .. 'rx', 0, -1)) do
   local name, key = split0(m)
   local rk = P .. 'r:' .. name

@@ -1,38 +1,21 @@
 import { TesseraError } from '../core/errors.js';
 import { checkDelete, planWrite } from '../core/records.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
-import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredRecord, CursorMethods, ScopeMethods } from './contract.js';
+import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredRecord } from './contract.js';
 import { BUCKETS, bucketOf, RedisConnection, type Reply, type RedisStoreOptions } from './redis-client.js';
 import { redisHolds } from './redis-holds.js';
 import * as L from './redis-lua.js';
 import { RedisQueue } from './redis-queue.js';
+import { redisScopes } from './redis-scopes.js';
 import { redisUsers } from './redis-users.js';
 
 export { StoreUnavailableError, type RedisStoreOptions } from './redis-client.js';
 
 /**
- * Transactions (scopes) and cursors are not built on Redis yet: a session
- * there never has a scope open, and opening a scope or a cursor answers
- * NOT_SUPPORTED. docs/architecture.md sketches the keys they will use.
- */
-const noScopes: ScopeMethods & CursorMethods = {
-  enterScopes: async () => ({ depth: 0, aborted: false, released: [] }),
-  openScope: async () => { throw new TesseraError('NOT_SUPPORTED', 'Transactions are not available on the Redis store yet.'); },
-  commitScope: async () => { throw new TesseraError('TRANSACTION_NOT_OPEN'); },
-  rollbackScope: async () => { throw new TesseraError('TRANSACTION_NOT_OPEN'); },
-  noteScopeHolds: async () => {},
-  endScopes: async () => [],
-  sweepExpiredScopes: async () => [],
-  openCursor: async () => { throw new TesseraError('NOT_SUPPORTED', 'Cursors are not available on the Redis store yet.'); },
-  readCursor: async () => null,
-  closeCursor: async () => false,
-  sweepExpiredCursors: async () => 0,
-};
-
-/**
  * The Redis engine, standalone or Cluster (docs/architecture.md, "Redis").
  * Every contract step that must be atomic is one Lua script over the keys of
- * one session (`{id}` hash tag) or of one resource group (`{group}`). What
+ * one session (`{id}` hash tag: its records, scopes and cursors) or of one
+ * resource group (`{group}`). What
  * spans slots (an index, a user and its sessions, a session and its holds)
  * is a second, idempotent step in a fixed order, chosen so a lag can delay an
  * event or leave an entry for the sweep, never sell a seat twice or keep a
@@ -114,6 +97,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
     indexUser: users.index,
     unindexUser: users.unindex,
   });
+  const scopes = redisScopes(r, {
+    session: (lua, id, args) => r.run(s(lua), [sk(id)], args),
+    releaseNoted: holds.releaseNoted,
+    toRecord,
+  });
 
   async function getSession(id: string): Promise<SessionInfo | null> {
     const f = await r.run(s(L.GET), [sk(id)], [r.now()]);
@@ -147,12 +135,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
           return { outcome: 'replayed', session: ended };
         }
         case 'grace':
-          return { outcome: 'grace', session: toSession(req.id, res.slice(1, 11)), graceSalt: Buffer.from(res[11], 'hex'), scopes: false };
+          return { outcome: 'grace', session: toSession(req.id, res.slice(1, 11)), graceSalt: Buffer.from(res[11], 'hex'), scopes: res[12] === '1' };
         case 'current': {
           const session = toSession(req.id, res.slice(1, 11));
           return res[11] === 'privilege'
-            ? { outcome: 'current', session, privilegeChanged: true, scopes: false }
-            : { outcome: 'current', session, scopes: false };
+            ? { outcome: 'current', session, privilegeChanged: true, scopes: res[12] === '1' }
+            : { outcome: 'current', session, scopes: res[12] === '1' };
         }
         default:
           return { outcome: 'invalid' };
@@ -229,7 +217,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
 
     ...holds.methods,
     ...users.methods,
-    ...noScopes,
+    ...scopes,
 
     createQueue(timeoutMs: number) {
       const q = new RedisQueue(r, timeoutMs);
