@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ENGINES, makeHarness, supportsScopes, type Harness } from './helpers/harness.js';
+import { ENGINES, makeHarness, type Harness } from './helpers/harness.js';
 
 const client = { id: 'web', roles: ['app'] as const };
 const harnesses: Harness[] = [];
@@ -20,7 +20,7 @@ async function setup(engine: string, config: Record<string, unknown> = {}) {
   return { h, t, inSession };
 }
 
-for (const engine of Object.keys(ENGINES).filter(supportsScopes)) {
+for (const engine of Object.keys(ENGINES)) {
   describe(`engine: ${engine}`, () => {
     it('set buffers (read back at once), write persists, changed tells; discard drops', async () => {
       const { t, inSession } = await setup(engine);

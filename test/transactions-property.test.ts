@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TesseraError } from '../src/core/errors.js';
-import { ENGINES, makeHarness, supportsScopes, type Harness } from './helpers/harness.js';
+import { ENGINES, makeHarness, type Harness } from './helpers/harness.js';
 
 export const RUNS_PER_ENGINE = 1000;
 const TARGETS = ['a', 'b', 'm/x', 'm/y', 'm/z'] as const;
@@ -128,7 +128,7 @@ async function runSequence(h: Harness, ops: Op[]): Promise<void> {
 const harnesses: Harness[] = [];
 after(async () => { for (const h of harnesses) await h.close(); });
 
-for (const engine of Object.keys(ENGINES).filter(supportsScopes)) {
+for (const engine of Object.keys(ENGINES)) {
   describe(`engine: ${engine}`, () => {
     it(`keeps the model's view through ${RUNS_PER_ENGINE} random sequences of scope operations`, async (t) => {
       const h = await makeHarness(engine, { records: { m: { kind: 'multiple' } } });

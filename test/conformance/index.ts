@@ -16,7 +16,6 @@ import { recordsSuite } from './records.js';
 import { adminSuite } from './admin.js';
 import { usersSuite } from './users.js';
 import { transactionsSuite } from './transactions.js';
-import { supportsScopes } from '../helpers/harness.js';
 
 /** Runs every suite against each engine named (TESSERA_ENGINES=a,b narrows it). */
 export function conformance(engines: string[]): void {
@@ -34,12 +33,8 @@ export function conformance(engines: string[]): void {
       adminSuite(engine);
       holdsUsersSuite(engine);
       hostileSuite(engine);
-      if (supportsScopes(engine)) {
-        transactionsSuite(engine);
-        cursorsSuite(engine);
-      } else {
-        describe('transactions and cursors (sections 6, 7)', { skip: 'not built on the Redis engine yet (NOT_SUPPORTED)' }, () => {});
-      }
+      transactionsSuite(engine);
+      cursorsSuite(engine);
     });
   }
 }

@@ -20,9 +20,6 @@ type EngineFactory = (clock: ManualClock) => { store: SessionStore; cleanup: () 
  * the Redis ones start their server once per test file (test/helpers/redis.ts)
  * and give each test its own key prefix, so no test sees another's keys.
  */
-/** Transactions and cursors (sections 6, 7) exist on memory and SQLite; not yet on Redis. */
-export const supportsScopes = (engine: string): boolean => !engine.startsWith('redis');
-
 export const ENGINES: Record<string, EngineFactory> = {
   memory: (clock) => ({ store: createMemoryStore({ clock }), cleanup: () => {} }),
   sqlite: (clock) => {
