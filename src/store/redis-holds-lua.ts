@@ -6,7 +6,7 @@ import { LUA_CLOCK } from './redis-lua.js';
  * one Cluster slot. KEYS[1] is the group's `fence` hash; the others are
  * derived from it:
  *
- *   h:<name>  hash session id -> token|expiresAt|quantity|announced  (quantity '' for a resource)
+ *   h:<name>  hash session id -> token|expiresAt|quantity|announced|sessionExpiry  (quantity '' for a resource)
  *   c:<name>  hash session id -> token|quantity|confirmedAt          (the claims)
  *   fence     hash name -> last token granted (never expires, never goes back)
  *   pools     hash name -> capacity
@@ -18,10 +18,27 @@ export const HOLDS_COMMON = LUA_CLOCK + `
 local G = string.sub(KEYS[1], 1, -6)
 local now = clock(ARGV[1])
 local function parse(v)
-  local token, exp, qty, ann = string.match(v, '^(%d+)|(%d+)|(%d*)|(%d)$')
-  return { token = tonumber(token), exp = tonumber(exp), qty = qty, ann = ann }
+  local token, exp, qty, ann, sx = string.match(v, '^(%d+)|(%d+)|(%d*)|(%d)|?(%d*)$')
+  return { token = tonumber(token), exp = tonumber(exp), qty = qty, ann = ann, sx = sx }
 end
-local function enc(h) return int(h.token) .. '|' .. int(h.exp) .. '|' .. h.qty .. '|' .. h.ann end
+local function enc(h) return int(h.token) .. '|' .. int(h.exp) .. '|' .. h.qty .. '|' .. h.ann .. '|' .. h.sx end
+-- sx: the holding session's expiry (next timeout) when last known. It only
+-- moves forward, so while sx is ahead the session is alive and its hold
+-- blocks. Past it the session may have expired: the hold still blocks here,
+-- but is answered as a suspect; Node asks the session's own script and tries
+-- again naming the dead ones (ignored), or refreshes sx (REFRESH).
+local function suspect(h) return h.sx ~= '' and tonumber(h.sx) <= now end
+local function fresher(h, sx) if h.sx == '' or tonumber(sx) > tonumber(h.sx) then h.sx = sx end end
+local function set_of(list)
+  local out = {}
+  for id in string.gmatch(list, '[^,]+') do out[id] = true end
+  return out
+end
+local function joined(set)
+  local out = {}
+  for id in pairs(set) do out[#out + 1] = id end
+  return table.concat(out, ',')
+end
 -- the holders' key lives until its last hold's expiry plus a margin (for the report to its session)
 local function keep(k, exp, margin)
   local want = exp - now + margin
@@ -42,27 +59,33 @@ local function fence(name) return tonumber(redis.call('HGET', G .. 'fence', name
 `;
 
 /**
- * ARGV: now, session, ttlMs, margin, dry ('1': check only), names... All or nothing:
+ * ARGV: now, session, ttlMs, margin, dry ('1': check only), session expiry
+ * (sx), dead sessions (comma-separated: their holds block nobody), names... All or nothing:
  * {'ok', name, token, expiresAt, fresh, value written, previous value ('' none), ...} or
- * {'reject', name, isPool, claimed, heldByOther, mineToken, mineExp, fence, ...}.
+ * {'reject', suspects (comma-separated), name, isPool, claimed, heldByOther, mineToken, mineExp, fence, ...}.
  */
 export const HOLD_RESOURCES = `
-local sid, ttl, margin, dry = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
+local sid, ttl, margin, dry, sx = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6]
+local dead, suspects = set_of(ARGV[7]), {}
 local states, bad = {}, false
-for i = 6, #ARGV do
+for i = 8, #ARGV do
   local name = ARGV[i]
   local st = { name = name, pool = redis.call('HEXISTS', G .. 'pools', name), claimed = redis.call('EXISTS', G .. 'c:' .. name),
     other = 0, mine = nil, fence = fence(name) }
   for _, x in ipairs(holders(name)) do
     if x.h.exp > now then
-      if x.sid == sid then if x.h.qty == '' then st.mine = x.h end else st.other = 1 end
+      if x.sid == sid then if x.h.qty == '' then st.mine = x.h end
+      elseif not dead[x.sid] then
+        st.other = 1
+        if suspect(x.h) then suspects[x.sid] = true end
+      end
     end
   end
   if st.pool == 1 or st.claimed == 1 or st.other == 1 then bad = true end
   states[#states + 1] = st
 end
 if bad then
-  local out = {'reject'}
+  local out = {'reject', joined(suspects)}
   for _, st in ipairs(states) do
     local mt, me = -1, -1
     if st.mine then mt, me = st.mine.token, st.mine.exp end
@@ -78,9 +101,10 @@ for _, st in ipairs(states) do
     prev = enc(st.mine)
     h = st.mine
     h.exp = math.max(h.exp, now + ttl)
+    fresher(h, sx)
     fresh = 0
   else
-    h = { token = st.fence + 1, exp = now + ttl, qty = '', ann = '0' }
+    h = { token = st.fence + 1, exp = now + ttl, qty = '', ann = '0', sx = sx }
     redis.call('HSET', G .. 'fence', st.name, int(h.token))
     fresh = 1
   end
@@ -94,16 +118,22 @@ return out
 `;
 
 /**
- * ARGV: now, session, ttlMs, margin, pool, quantity.
- * {'ok', quantity, token, expiresAt, fresh} or {'reject', capacity|-1, heldByOthers, claimed, mineQty|-1, mineToken, mineExp, fence}.
+ * ARGV: now, session, ttlMs, margin, pool, quantity, session expiry (sx), dead sessions (comma-separated).
+ * {'ok', quantity, token, expiresAt, fresh} or
+ * {'reject', capacity|-1, heldByOthers, claimed, mineQty|-1, mineToken, mineExp, fence, suspects (comma-separated)}.
  */
 export const HOLD_POOL = `
-local sid, ttl, margin, name, want = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+local sid, ttl, margin, name, want, sx = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local dead, suspects = set_of(ARGV[8]), {}
 local cap = tonumber(redis.call('HGET', G .. 'pools', name) or '-1')
 local others, mine = 0, nil
 for _, x in ipairs(holders(name)) do
   if x.h.exp > now then
-    if x.sid == sid then if x.h.qty ~= '' then mine = x.h end else others = others + (tonumber(x.h.qty) or 0) end
+    if x.sid == sid then if x.h.qty ~= '' then mine = x.h end
+    elseif not dead[x.sid] then
+      others = others + (tonumber(x.h.qty) or 0)
+      if suspect(x.h) then suspects[x.sid] = true end
+    end
   end
 end
 local claimed = claim_units(name)
@@ -113,16 +143,17 @@ local available = math.max(0, math.max(cap, 0) - others - claimed - mq)
 if want > available then
   local a, b, c = -1, -1, -1
   if mine then a, b, c = mq, mine.token, mine.exp end
-  return {'reject', cap, others, claimed, a, b, c, fence(name)}
+  return {'reject', cap, others, claimed, a, b, c, fence(name), joined(suspects)}
 end
 local h, fresh
 if mine then
   h = mine
   h.qty = int(mq + want)
   h.exp = math.max(h.exp, now + ttl)
+  fresher(h, sx)
   fresh = 0
 else
-  h = { token = fence(name) + 1, exp = now + ttl, qty = int(want), ann = '0' }
+  h = { token = fence(name) + 1, exp = now + ttl, qty = int(want), ann = '0', sx = sx }
   redis.call('HSET', G .. 'fence', name, int(h.token))
   fresh = 1
 end
@@ -327,4 +358,19 @@ for i = 3, #ARGV, 3 do
   end
 end
 return out
+`;
+
+/** A suspect found alive: its holds on these names get its current expiry. ARGV: now, session, session expiry, names... */
+export const REFRESH = `
+local sid, sx = ARGV[2], ARGV[3]
+for i = 4, #ARGV do
+  local k = G .. 'h:' .. ARGV[i]
+  local v = redis.call('HGET', k, sid)
+  if v then
+    local h = parse(v)
+    fresher(h, sx)
+    redis.call('HSET', k, sid, enc(h))
+  end
+end
+return 1
 `;

@@ -17,6 +17,10 @@ export interface RedisHoldsDeps {
   index(id: string, op: 'add' | 'del', score?: number): Promise<unknown>;
   indexUser(name: string, id: string): Promise<unknown>;
   unindexUser(name: string, id: string): Promise<unknown>;
+  /** The session's next timeout as this node last saw it (0 when unknown): recorded with its holds (sx). */
+  expiryHint(id: string): number;
+  /** The session's next timeout, asked of its own script; null when it is not live. */
+  expiryOf(id: string): Promise<number | null>;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -70,6 +74,26 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     return rows.sort((x, y) => cmp(x.hold.name, y.hold.name));
   }
 
+  /**
+   * A refusal named holders whose session may have expired (their recorded
+   * expiry passed): each is asked of its session's own script. A dead one
+   * joins `dead`, so its holds block nobody on the next try, as on the other
+   * engines; a live one's holds on these names get its current expiry. True
+   * when one was dead: the step is tried again (at most once per holder).
+   */
+  async function recheck(lists: string[], names: string[], dead: string[]): Promise<boolean> {
+    const suspects = [...new Set(lists.flatMap((l) => (l ? String(l).split(',') : [])))];
+    const found = await Promise.all(suspects.map(async (id) => {
+      const next = await deps.expiryOf(id);
+      if (next === null) return id;
+      await Promise.all(byGroup(names).map(([g, ns]) => group(H.REFRESH, g, [id, next, ...ns])));
+      return null;
+    }));
+    const more = found.filter((id): id is string => id !== null);
+    dead.push(...more);
+    return more.length > 0;
+  }
+
   const plain = ({ announced: _a, ...h }: StoredHold & { announced: boolean }): StoredHold => h;
 
   /** After a grant: the session's list, or (the session ended meanwhile) undo it. */
@@ -100,10 +124,11 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
   const methods: HoldMethods = {
     async holdResources(sessionId, names, ttlMs) {
       const groups = byGroup(names);
+      const sx = deps.expiryHint(sessionId);
       const refuse = (answers: Reply[][]) => {
         const states = new Map<string, ResourceState>();
         for (const res of answers) {
-          for (let i = 1; i < res.length; i += 7) {
+          for (let i = 2; i < res.length; i += 7) {
             states.set(res[i], { name: res[i], isPool: res[i + 1] === 1, claimed: res[i + 2] === 1, heldByOther: res[i + 3] === 1,
               mine: res[i + 4] === -1 ? null : { token: res[i + 4], expiresAt: res[i + 5] }, fence: Number(res[i + 6]) });
           }
@@ -111,34 +136,50 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
         planResourceHolds(names.filter((n) => states.has(n)).map((n) => states.get(n)!), 0, ttlMs);
         return new Error('redis: a refused hold passed the rules');
       };
-      if (groups.length > 1) {
-        // Several groups (slots): every group checked first, so a refusal names every conflict.
-        const checks = await Promise.all(groups.map(([g, ns]) => group(H.HOLD_RESOURCES, g, [sessionId, ttlMs, margin, '1', ...ns])));
-        if (checks.some((c) => c[0] === 'reject')) throw refuse(checks.filter((c) => c[0] === 'reject'));
-      }
-      const out = new Map<string, AcquiredHold>();
-      const done: [string, string[]][] = [];
-      for (const [g, ns] of groups) {
-        const res = await group(H.HOLD_RESOURCES, g, [sessionId, ttlMs, margin, '0', ...ns]);
-        if (res[0] === 'reject') {
-          // Taken by another node between the check and the grant: undo the groups already held, all or nothing.
-          await Promise.all(done.map(([dg, undo]) => group(H.UNHOLD, dg, [sessionId, ...undo])));
-          throw refuse([res]);
+      /** One try, the holds of `dead` sessions blocking nobody: every hold, or the refusing groups' answers (nothing held). */
+      const attempt = async (dead: string): Promise<{ held: AcquiredHold[] } | { refused: Reply[][] }> => {
+        const args = (ns: string[], dry: string) => [sessionId, ttlMs, margin, dry, sx, dead, ...ns];
+        if (groups.length > 1) {
+          // Several groups (slots): every group checked first, so a refusal names every conflict.
+          const checks = await Promise.all(groups.map(([g, ns]) => group(H.HOLD_RESOURCES, g, args(ns, '1'))));
+          const refused = checks.filter((c) => c[0] === 'reject');
+          if (refused.length > 0) return { refused };
         }
-        const undo: string[] = [];
-        for (let i = 1; i < res.length; i += 6) {
-          out.set(res[i], { name: res[i], sessionId, quantity: null, token: Number(res[i + 1]), expiresAt: Number(res[i + 2]), fresh: res[i + 3] === 1 });
-          undo.push(res[i], res[i + 4], res[i + 5]);
+        const out = new Map<string, AcquiredHold>();
+        const done: [string, string[]][] = [];
+        for (const [g, ns] of groups) {
+          const res = await group(H.HOLD_RESOURCES, g, args(ns, '0'));
+          if (res[0] === 'reject') {
+            // Taken by another node between the check and the grant: undo the groups already held, all or nothing.
+            await Promise.all(done.map(([dg, undo]) => group(H.UNHOLD, dg, [sessionId, ...undo])));
+            return { refused: [res] };
+          }
+          const undo: string[] = [];
+          for (let i = 1; i < res.length; i += 6) {
+            out.set(res[i], { name: res[i], sessionId, quantity: null, token: Number(res[i + 1]), expiresAt: Number(res[i + 2]), fresh: res[i + 3] === 1 });
+            undo.push(res[i], res[i + 4], res[i + 5]);
+          }
+          done.push([g, undo]);
         }
-        done.push([g, undo]);
+        return { held: names.map((n) => out.get(n)!) };
+      };
+      const dead: string[] = [];
+      for (;;) {
+        const a = await attempt(dead.join(','));
+        if ('held' in a) {
+          await recordGrant(sessionId, a.held);
+          return a.held;
+        }
+        if (!(await recheck(a.refused.map((res) => res[1]), names, dead))) throw refuse(a.refused);
       }
-      const granted = names.map((n) => out.get(n)!);
-      await recordGrant(sessionId, granted);
-      return granted;
     },
 
     async holdPool(sessionId, pool, quantity, ttlMs) {
-      const res = await group(H.HOLD_POOL, groupOf(pool), [sessionId, ttlMs, margin, pool, quantity]);
+      const sx = deps.expiryHint(sessionId);
+      const dead: string[] = [];
+      let res: Reply;
+      do res = await group(H.HOLD_POOL, groupOf(pool), [sessionId, ttlMs, margin, pool, quantity, sx, dead.join(',')]);
+      while (res[0] === 'reject' && await recheck([res[8]], [pool], dead));
       if (res[0] === 'reject') {
         planPoolHold({ name: pool, capacity: res[1] === -1 ? null : res[1], heldByOthers: res[2], claimed: res[3],
           mine: res[4] === -1 ? null : { quantity: res[4], token: res[5], expiresAt: res[6] }, fence: res[7] }, quantity, 0, ttlMs);

@@ -59,10 +59,7 @@ export function hostileSuite(engine: string): void {
       assert.equal(asShop.body.error.code, 'SESSION_INVALID');
     }));
 
-    // On Redis a hold lives under its resource group's hash tag and its session under another, so one script
-    // cannot see both on Cluster: an expired session's holds block until the sweep (every second) releases them.
-    const redis = engine.startsWith('redis') ? 'Redis: until the next sweep (docs/architecture.md)' : false;
-    it("stops counting an expired session's holds at once, before any sweep", { skip: redis }, () => using(engine, {}, async ({ app, clock }) => {
+    it("stops counting an expired session's holds at once, before any sweep", () => using(engine, {}, async ({ app, clock }) => {
       await send(app, 'PUT', '/v1/admin/pools/ga:X', { token: TOKENS.ops, body: { capacity: 2 } });
       const a = await SessionClient.create(app, { idleTimeout: 60 });
       assert.equal((await a.req('POST', '/v1/session/holds', { resources: ['seat:X:1'], ttl: 900 })).status, 201);
