@@ -35,7 +35,6 @@ export const ERRORS = {
   LOGIN_THROTTLED: { status: 429, message: 'Too many failed logins; try again later.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
   INTERNAL_ERROR: { status: 500, message: 'An unexpected error occurred.' },
-  NOT_SUPPORTED: { status: 501, message: 'The configured store does not support this operation yet.' },
   STORE_UNAVAILABLE: { status: 503, message: 'The session store is unavailable.' },
   QUEUE_TIMEOUT: { status: 503, message: 'The request waited too long behind earlier requests of its session.' },
 } as const satisfies Record<string, { status: number; message: string }>;
