@@ -6,7 +6,8 @@ import { TesseraError } from './core/errors.js';
  * A waiter gives up with QUEUE_TIMEOUT; a session created with queue:false
  * answers SESSION_BUSY instead of waiting.
  */
-export type Release = () => void;
+/** Ends a turn; an engine shared by nodes settles it once the next request, on any node, can have the turn. */
+export type Release = () => void | Promise<void>;
 
 /**
  * A line of requests per session. SessionQueue is the in-process one (memory,

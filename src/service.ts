@@ -360,7 +360,7 @@ export class Tessera {
       const result = await work(ctx);
       return { result, id: ctx.session.id, key: ctx.key, nextTimeout: iso(ctx.session.nextTimeout) };
     } finally {
-      release();
+      await release();
     }
   }
 

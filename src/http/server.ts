@@ -5,6 +5,7 @@ import { bodyObject, checkDepth } from '../core/input.js';
 import type { Client, SessionContext, Tessera } from '../service.js';
 import { iso } from '../core/clock.js';
 import type { ClientRole } from '../config.js';
+import type { Release } from '../queue.js';
 import { clientAuthenticator } from './clients.js';
 import { errorBody, toTesseraError } from './errors.js';
 import { openapi } from './openapi.js';
@@ -28,6 +29,8 @@ declare module 'fastify' {
     access?: Access;
   }
   interface FastifyRequest {
+    /** Ends this request's turn in its session's line (section 4), if it took one. */
+    endTurn?: () => void | Promise<void>;
     client: Client | null;
   }
 }
@@ -104,6 +107,12 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     if (access.session) await takeTurn(tessera, request, reply);
   });
 
+  // The turn ends before the answer is written: whoever gets the answer may send the next request at once,
+  // to this node or another, and it must find the session free (queue:false) or its line moving.
+  app.addHook('onSend', async (request) => {
+    await request.endTurn?.();
+  });
+
   app.addHook('preValidation', async (request) => {
     const access = request.routeOptions.config.access;
     if (access && (access.noBody || request.method === 'DELETE') && request.body !== undefined) bodyObject(request.body, []);
@@ -149,14 +158,16 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
 async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const id = request.headers['session-id'];
   if (typeof id !== 'string' || id.length > 64) return; // fails authentication in the handler
-  let release: (() => void) | null = null;
-  let closed = false;
-  reply.raw.once('close', () => {
-    closed = true;
-    release?.();
-  });
+  let release: Release | null = null;
+  let ended = false;
+  const end = () => {
+    ended = true;
+    return release?.();
+  };
+  reply.raw.once('close', end); // the connection closed before an answer was sent
   release = await tessera.takeTurn(request.client!, id);
-  if (closed) release?.();
+  if (ended) await release?.();
+  else request.endTurn = end;
 }
 
 /**

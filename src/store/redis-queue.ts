@@ -179,7 +179,7 @@ export class RedisQueue implements RequestQueue {
       return;
     }
     lease.wanted = true;
-    if (!lease.busy) this.giveUp(id);
+    if (!lease.busy) void this.giveUp(id);
   }
 
   private release(id: string, ticket: string): Promise<unknown> {
@@ -203,8 +203,9 @@ export class RedisQueue implements RequestQueue {
       return () => {
         if (done) return;
         done = true;
-        this.ended(id);
+        const released = this.ended(id);
         next();
+        return released;
       };
     });
   }
@@ -240,8 +241,8 @@ export class RedisQueue implements RequestQueue {
     if (queues) void this.listen().catch(() => { /* without it, an idle lease is given up after HOLD_MS anyway */ });
   }
 
-  /** A request of this node ended: keep the lease a moment for the next one, or give it up. */
-  private ended(id: string): void {
+  /** A request of this node ended: keep the lease a moment for the next one, or give it up (settles once given). */
+  private ended(id: string): Promise<void> | undefined {
     const lease = this.leases.get(id);
     if (!lease) return;
     lease.busy = false;
@@ -259,9 +260,9 @@ export class RedisQueue implements RequestQueue {
     return lease;
   }
 
-  private giveUp(id: string): void {
+  private giveUp(id: string): Promise<void> | undefined {
     const lease = this.drop(id);
-    if (lease) void this.release(id, lease.ticket).catch(() => { /* the lease runs out by itself */ });
+    if (lease) return this.release(id, lease.ticket).then(() => {}, () => { /* the lease runs out by itself */ });
   }
 
   /** Waits in the session's line in Redis until this node's new ticket holds the lease. */
