@@ -2,7 +2,7 @@ import { invalid, TesseraError } from '../core/errors.js';
 import { holdName, planPoolHold, planResourceHolds, type ResourceState } from '../core/holds.js';
 import type { SessionInfo } from '../core/session.js';
 import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from './contract.js';
-import { BUCKETS, bucketOf, groupOf, type Arg, type RedisConnection, type Reply } from './redis-client.js';
+import { BUCKETS, bucketOf, groupOf, script, type Arg, type RedisConnection, type Reply } from './redis-client.js';
 import * as H from './redis-holds-lua.js';
 import * as L from './redis-lua.js';
 
@@ -45,7 +45,7 @@ function byGroup(names: string[]): [string, string[]][] {
 export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
   const margin = String(Math.max(r.marginMs, 86_400_000));
   const fenceKey = (group: string) => r.key(group, 'fence');
-  const group = (lua: string, g: string, args: Arg[]) => r.run(H.HOLDS_COMMON + lua, [fenceKey(g)], [r.now(), ...args]);
+  const group = (lua: string, g: string, args: Arg[]) => r.run(script(H.HOLDS_COMMON, lua), [fenceKey(g)], [r.now(), ...args]);
   const expiryKey = (name: string) => r.key(`x${bucketOf(name)}`, 'hx');
   const scheduleExpiry = (holds: StoredHold[]) => Promise.all(holds.map((h) =>
     r.call(() => r.client.zadd(expiryKey(h.name), h.expiresAt, `${h.name}\n${h.sessionId}`))));

@@ -1,6 +1,6 @@
 import { TesseraError } from '../core/errors.js';
 import type { CursorMethods, ScopeMethods, ScopeRollback, StoredHold, StoredRecord } from './contract.js';
-import { BUCKETS, bucketOf, type Arg, type RedisConnection, type Reply } from './redis-client.js';
+import { BUCKETS, bucketOf, script, type Arg, type RedisConnection, type Reply } from './redis-client.js';
 import * as S from './redis-scopes-lua.js';
 
 export interface RedisScopesDeps {
@@ -26,8 +26,8 @@ function encode(r: StoredRecord): string {
  * later request moved, so a request never writes them.
  */
 export function redisScopes(r: RedisConnection, deps: RedisScopesDeps): ScopeMethods & CursorMethods {
-  const scope = (lua: string, id: string, args: Arg[]) => deps.session(S.SCOPES_COMMON + lua, id, [r.now(), ...args]);
-  const cursor = (lua: string, id: string, args: Arg[]) => deps.session(S.CURSORS_COMMON + lua, id, [r.now(), ...args]);
+  const scope = (lua: string, id: string, args: Arg[]) => deps.session(script(S.SCOPES_COMMON, lua), id, [r.now(), ...args]);
+  const cursor = (lua: string, id: string, args: Arg[]) => deps.session(script(S.CURSORS_COMMON, lua), id, [r.now(), ...args]);
   const indexKey = (id: string, suffix: 'sx' | 'cx') => r.key(`x${bucketOf(id)}`, suffix);
 
   /** Releases the holds of discarded scopes: a script's notes, flat (name, token|quantity, ...), innermost scope first. */
