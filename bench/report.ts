@@ -210,7 +210,7 @@ export function markdown(r: Results): string {
   if (r.expirySweep.length === 0) lines.push('Not selected (BENCH_WORKLOADS).');
   if (sweepsRan.length) {
     lines.push(
-      "The store alone (dist/store, no HTTP), seeded with N sessions of which some expired long ago, then " +
+      "The store alone (dist/store, no HTTP), seeded with N sessions of which some idle out 1 s after they are stored; once they have, " +
         "`sweepExpired(1000)` called until it finds nothing. If the cost follows what expired and not what is " +
         'stored, the sweep times of the two sizes are close.',
       '',

@@ -56,29 +56,33 @@ async function measure(job: SweepJob, stored: number): Promise<SweepSize | strin
       if (typeof store[m] !== 'function') return `the store has no ${m}()`;
     }
     const keyHash = randomBytes(32);
-    const now = Date.now();
     const every = Math.max(1, Math.floor(stored / job.expired));
     const prefix = randomBytes(6).toString('base64url');
     let expired = 0;
     const seedStarted = Date.now();
     // Seeded 256 at a time: one round trip (Redis) or one group commit (SQLite) serves many.
     const SEED_CONCURRENCY = 256;
+    // The expired ones idle out 1 s after they are stored, as real sessions do (a session stored already
+    // expired would be dropped at once by Redis's TTL backstop, and the sweep would find nothing to do).
+    let lastDeath = 0;
     const seed = (i: number) => {
       // Expired sessions spread evenly among the live ones.
       const dead = expired < job.expired && i % every === 0;
       if (dead) expired++;
-      const createdAt = dead ? now - 7_200_000 : now;
+      const createdAt = Date.now();
+      const idleTimeout = dead ? 1 : 1800;
+      if (dead) lastDeath = createdAt + 1000;
       return store.createSession(
         {
           id: `${prefix}${i.toString(36).padStart(8, '0')}`,
           client: 'bench',
           rotation: 'per-request',
           queue: true,
-          idleTimeout: 1800,
+          idleTimeout,
           lifespan: 43200,
           createdAt,
           lastAccessAt: createdAt,
-          nextTimeout: createdAt + 1_800_000,
+          nextTimeout: createdAt + idleTimeout * 1000,
           expiresAt: createdAt + 43_200_000,
           user: null,
         },
@@ -92,6 +96,7 @@ async function measure(job: SweepJob, stored: number): Promise<SweepSize | strin
       }
     }
     const seedMs = Date.now() - seedStarted;
+    await new Promise((r) => setTimeout(r, Math.max(0, lastDeath + 50 - Date.now())));
 
     let removed = 0;
     let sweepCalls = 0;
