@@ -15,11 +15,10 @@ export { StoreUnavailableError, type RedisStoreOptions } from './redis-client.js
  * The Redis engine, standalone or Cluster (docs/architecture.md, "Redis").
  * Every contract step that must be atomic is one Lua script over the keys of
  * one session (`{id}` hash tag: its records, scopes and cursors) or of one
- * resource group (`{group}`). What
- * spans slots (an index, a user and its sessions, a session and its holds)
- * is a second, idempotent step in a fixed order, chosen so a lag can delay an
- * event or leave an entry for the sweep, never sell a seat twice or keep a
- * session alive.
+ * resource group (`{group}`). What spans slots (an index, a user and its
+ * sessions, a session and its holds) is a second, idempotent step in a fixed
+ * order, chosen so a lag can delay an event or leave an entry for the sweep,
+ * never sell a seat twice or keep a session alive.
  */
 export async function createRedisStore(options: RedisStoreOptions): Promise<SessionStore> {
   const r = new RedisConnection(options);
