@@ -142,7 +142,7 @@ async function lostUpdate(job: LostUpdateJob): Promise<LostUpdateResult | Skippe
   const ctx: Ctx = { base, agent, token: job.token };
   try {
     if (job.adapter === 'peer') return await lostUpdatePeer(ctx, job.increments);
-    if (job.adapter === 'tessera') return await lostUpdateTessera(ctx, job.increments);
+    if (job.adapter === 'tessera') return await lostUpdateTessera(ctx, job.increments, job.mode ?? 'if-match');
     return { skipped: 'the baseline keeps no state' };
   } finally {
     agent.destroy();
@@ -177,7 +177,13 @@ async function lostUpdatePeer(ctx: Ctx, n: number): Promise<LostUpdateResult> {
   };
 }
 
-async function lostUpdateTessera(ctx: Ctx, n: number): Promise<LostUpdateResult | Skipped> {
+/**
+ * Tessera's counter: a GET then a PUT of value + 1. With If-Match, a PUT that
+ * lost the race answers 412 and is retried; with the queue alone the two
+ * requests are each served whole, one at a time, but another increment may
+ * run between them: that is what If-Match is for.
+ */
+async function lostUpdateTessera(ctx: Ctx, n: number, mode: 'if-match' | 'queue'): Promise<LostUpdateResult | Skipped> {
   let session: { id: string; key: string };
   try {
     session = await createTesseraSession(ctx, { rotation: 'on-privilege-change' });
@@ -218,7 +224,8 @@ async function lostUpdateTessera(ctx: Ctx, n: number): Promise<LostUpdateResult 
             why = `GET ${got.status}`;
             break;
           }
-          const put = await send('PUT', { 'if-match': String(record.version) }, JSON.stringify({ value: record.value + 1 }));
+          const put = await send('PUT', mode === 'if-match' ? { 'if-match': String(record.version) } : {},
+            JSON.stringify({ value: record.value + 1 }));
           if (put.status === 200) return void acknowledged++;
           if (put.status !== 412) {
             why = `PUT ${put.status}`;
@@ -249,7 +256,9 @@ async function lostUpdateTessera(ctx: Ctx, n: number): Promise<LostUpdateResult 
     failed,
     failures,
     elapsedMs,
-    method: 'n concurrent GET + PUT with If-Match = the version read, retried on 412 (rotation on-privilege-change)',
+    method: mode === 'if-match'
+      ? 'n concurrent GET + PUT with If-Match = the version read, retried on 412 (rotation on-privilege-change)'
+      : 'n concurrent GET + PUT without If-Match: only the per-session queue (rotation on-privilege-change)',
   };
 }
 

@@ -18,6 +18,8 @@ export interface LostUpdateJob {
   adapter: AdapterKind;
   token?: string;
   increments: number;
+  /** Tessera: GET + PUT with If-Match retried on 412, or with nothing but the per-session queue. */
+  mode?: 'if-match' | 'queue';
 }
 
 export interface HoldsRaceJob {

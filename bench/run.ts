@@ -471,29 +471,31 @@ async function main(): Promise<number> {
     for (const live of lives) {
       if (stopping) return 130;
       if (live.spec.adapter === 'baseline') continue;
-      const run: LostUpdateRun = { system: live.spec.id };
-      lostUpdate.push(run);
-      if (!usable(live)) {
-        run.skipped = live.skipped;
-        continue;
-      }
-      try {
-        const result = await load.run(
-          { kind: 'lost-update', url: live.server!.url, adapter: live.spec.adapter, token: live.token, increments: config.lostUpdates },
-          180_000,
+      for (const mode of live.spec.adapter === 'tessera' ? ['if-match', 'queue'] as const : [undefined]) {
+        const run: LostUpdateRun = { system: live.spec.id };
+        lostUpdate.push(run);
+        if (!usable(live)) {
+          run.skipped = live.skipped;
+          continue;
+        }
+        try {
+          const result = await load.run(
+            { kind: 'lost-update', url: live.server!.url, adapter: live.spec.adapter, token: live.token, increments: config.lostUpdates, mode },
+            180_000,
+          );
+          if ('skipped' in result) run.skipped = result.skipped;
+          else if ('lost' in result) run.result = result;
+        } catch (err) {
+          run.skipped = `failed: ${(err as Error).message.split('\n')[0]}`;
+        }
+        log(
+          `lost-update ${live.spec.label.padEnd(34)} ${mode ? `(${mode}) ` : ''}` +
+            (run.result
+              ? `${run.result.lost} of ${run.result.increments} lost (final ${run.result.final}, ${run.result.retries} retries, ` +
+                `${run.result.failed} failed${run.result.failed ? ` ${JSON.stringify(run.result.failures)}` : ''})`
+              : `skipped: ${run.skipped}`),
         );
-        if ('skipped' in result) run.skipped = result.skipped;
-        else if ('lost' in result) run.result = result;
-      } catch (err) {
-        run.skipped = `failed: ${(err as Error).message.split('\n')[0]}`;
       }
-      log(
-        `lost-update ${live.spec.label.padEnd(34)} ` +
-          (run.result
-            ? `${run.result.lost} of ${run.result.increments} lost (final ${run.result.final}, ${run.result.retries} retries, ` +
-              `${run.result.failed} failed${run.result.failed ? ` ${JSON.stringify(run.result.failures)}` : ''})`
-            : `skipped: ${run.skipped}`),
-      );
     }
   }
 
