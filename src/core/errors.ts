@@ -36,6 +36,7 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
   INTERNAL_ERROR: { status: 500, message: 'An unexpected error occurred.' },
   STORE_UNAVAILABLE: { status: 503, message: 'The session store is unavailable.' },
+  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; send the request again (another node will take it).' },
   QUEUE_TIMEOUT: { status: 503, message: 'The request waited too long behind earlier requests of its session.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

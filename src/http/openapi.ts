@@ -17,7 +17,7 @@ const sessionBound = {
     { name: 'Session-Key', in: 'header', required: true, schema: { type: 'string' } },
   ],
 };
-const errors = { '4XX': error('An error from the catalogue'), '503': error('STORE_UNAVAILABLE or QUEUE_TIMEOUT') };
+const errors = { '4XX': error('An error from the catalogue'), '503': error('STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN') };
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' } };
 const keyParam = { name: 'key', in: 'path', required: true, schema: { type: 'string' } };
 const ifMatch = { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'A record version; 0 means only if absent.' };

@@ -60,7 +60,8 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     bodyLimit: config.http.bodyLimit,
     requestTimeout: config.http.requestTimeout * 1000,
     logController: new LogController({ disableRequestLogging: !options.accessLog }),
-    return503OnClosing: true,
+    // Requests that still arrive while the server drains get SHUTTING_DOWN below, a catalogue body.
+    return503OnClosing: false,
     // Fastify's own 404s and parser errors go through our handlers below.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 512 },
     // A request Node's parser refuses (bad framing, headers over 16 KiB) gets a catalogue body too.
@@ -96,9 +97,15 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, parseJson);
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     // Every answer, not only /v1 (a request line may carry an absolute URL): nothing here is cacheable.
     reply.header('cache-control', 'no-store');
+    if (closing) throw new TesseraError('SHUTTING_DOWN'); // Fastify has set Connection: close
     const access = request.routeOptions.config.access;
     if (!access) return;
     const client = identify(request.headers.authorization);
