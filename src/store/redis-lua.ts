@@ -50,9 +50,9 @@ local function keys_of(P)
 end
 -- Redis TTLs are a backstop only (the checks above decide): a session's keys
 -- live until its next timeout plus a margin, for the sweep to report it.
-local function gc(P, now, nxt, margin, force)
+local function gc(P, now, nxt, margin, force, at_read)
   local want = nxt + margin
-  local at = tonumber(redis.call('HGET', P .. 's', 'gc') or '0')
+  local at = tonumber(at_read or redis.call('HGET', P .. 's', 'gc') or '0')
   if force or want - at > margin / 2 then
     for _, k in ipairs(keys_of(P)) do redis.call('PEXPIRE', k, int(want - now)) end
     redis.call('HSET', P .. 's', 'gc', int(want))
@@ -141,10 +141,12 @@ local function view(P, depth, name, now)
   end
   return out
 end
-local function new_key(P, s, presented_new, grace_until, salt)
-  local kh = redis.call('HGET', s, 'kh')
-  local sup = kh .. (redis.call('HGET', s, 'sup') or '')
-  redis.call('HSET', s, 'kh', presented_new, 'sup', string.sub(sup, 1, 32 * 16), 'gu', int(grace_until), 'gs', salt)
+-- the new key's hash, the one it replaces first among the superseded; kh and sup when
+-- the caller read them, and more fields to set in the same HSET
+local function new_key(P, s, presented_new, grace_until, salt, kh, sup, ...)
+  kh = kh or redis.call('HGET', s, 'kh')
+  sup = kh .. (sup or redis.call('HGET', s, 'sup') or '')
+  redis.call('HSET', s, 'kh', presented_new, 'sup', string.sub(sup, 1, 32 * 16), 'gu', int(grace_until), 'gs', salt, ...)
 end
 local P = string.sub(KEYS[1], 1, -2)
 local now = clock(ARGV[1])
@@ -175,7 +177,7 @@ local s = KEYS[1]
 local f = fields(s)
 if not is_live(f, now) then return {'invalid'} end
 if ARGV[3] ~= '' and f[1] ~= ARGV[3] then return {'invalid'} end
-local k = redis.call('HMGET', s, 'kh', 'sup', 'gu', 'gs', 'un', 'pend', 'pn')
+local k = redis.call('HMGET', s, 'kh', 'sup', 'gu', 'gs', 'un', 'pend', 'pn', 'gc')
 local presented = ARGV[2]
 local check
 if k[1] == presented then check = 'current' else
@@ -194,12 +196,13 @@ if check == 'replayed' then
 end
 local rotate = ARGV[4] ~= ''
 local rotated = false
-if check == 'current' and rotate and f[2] == 'per-request' then
-  new_key(P, s, ARGV[4], now + tonumber(ARGV[6]), ARGV[5])
-  rotated = true
-end
 local nxt = math.min(now + tonumber(f[4]) * 1000, tonumber(f[6]) + tonumber(f[5]) * 1000)
-redis.call('HSET', s, 'last', int(now), 'next', int(nxt))
+if check == 'current' and rotate and f[2] == 'per-request' then
+  new_key(P, s, ARGV[4], now + tonumber(ARGV[6]), ARGV[5], k[1], k[2] or '', 'last', int(now), 'next', int(nxt))
+  rotated = true
+else
+  redis.call('HSET', s, 'last', int(now), 'next', int(nxt))
+end
 f[7] = int(now)
 f[8] = int(nxt)
 local extra = ''
@@ -207,7 +210,7 @@ if rotate and k[5] and k[5] ~= '' and k[6] then
   -- a role change made by an admin: served under the new roles, new key, no grace
   redis.call('HDEL', s, 'pend', 'pn', 'pe')
   if k[7] == k[5] then
-    if rotated then redis.call('HSET', s, 'gu', '0', 'gs', '') else new_key(P, s, ARGV[4], 0, '') end
+    if rotated then redis.call('HSET', s, 'gu', '0', 'gs', '') else new_key(P, s, ARGV[4], 0, '', k[1], k[2] or '') end
     redis.call('HSET', s, 'user', k[6])
     f[10] = k[6]
     check = 'current'
@@ -215,7 +218,7 @@ if rotate and k[5] and k[5] ~= '' and k[6] then
   end
 end
 if check == 'grace' then extra = k[4] end
-gc(P, now, nxt, tonumber(ARGV[7]), false)
+gc(P, now, nxt, tonumber(ARGV[7]), false, k[8] or '0')
 -- scopes: '1' when the session has scopes open or an abort to report (the request must enter them)
 return append({check}, append(f, {extra, tostring(redis.call('EXISTS', P .. 'tx'))}))
 `;
