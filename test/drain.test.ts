@@ -28,9 +28,9 @@ test('serves the request under way and refuses the next one on the connection wi
   await new Promise((r) => sock.once('connect', r));
   try {
     sock.write(`${put('{"value":1}')}{"value":`); // the first request is under way: its body is not all in
-    await sleep(50);
+    await sleep(200); // its head has been read and let in
     const closing = app.close();
-    await sleep(20);
+    await sleep(100); // the close has begun
     sock.write(`1}${put('{"value":2}')}{"value":2}`); // its end, and a second request right behind it
     await new Promise((r) => sock.once('close', r));
     await closing;
