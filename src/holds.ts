@@ -78,11 +78,11 @@ export class Holds {
     let held;
     if ('resources' in b) {
       if ('quantity' in b) throw invalid("'quantity' goes with 'pool', not with 'resources'.", 'quantity');
-      held = await this.store.holdResources(s.id, holdNames(b.resources), ttlMs);
+      held = await this.store.holdResources(s.id, holdNames(b.resources), ttlMs, s.nextTimeout);
     } else {
       const q = b.quantity;
       if (typeof q !== 'number' || !Number.isSafeInteger(q) || q < 1) throw invalid("'quantity' must be a positive whole number.", 'quantity');
-      held = [await this.store.holdPool(s.id, holdName(b.pool, 'pool'), q, ttlMs)];
+      held = [await this.store.holdPool(s.id, holdName(b.pool, 'pool'), q, ttlMs, s.nextTimeout)];
     }
     await this.onHeld(ctx, held, 'pool' in b ? (b.quantity as number) : null);
     for (const h of held) if (h.fresh) this.emit('hold.acquired', s, h.name);

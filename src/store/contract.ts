@@ -84,12 +84,14 @@ export interface SessionStore {
    * Takes an exclusive hold on every name, or none: HOLD_CONFLICT (details.conflicts)
    * when another session holds one live or one is claimed. A live hold of this
    * session is extended (never shortened) and keeps its token; a new one gets
-   * the next token of its name.
+   * the next token of its name. `sessionExpiry`: the session's next timeout as
+   * its authentication just answered it; an engine whose holds live apart from
+   * their session (Redis) records it with them as a hint, never a decision.
    */
-  holdResources(sessionId: string, names: string[], ttlMs: number): Promise<AcquiredHold[]>;
+  holdResources(sessionId: string, names: string[], ttlMs: number, sessionExpiry?: number): Promise<AcquiredHold[]>;
 
-  /** Adds `quantity` to this session's hold on a pool and extends it, or POOL_EXHAUSTED. */
-  holdPool(sessionId: string, pool: string, quantity: number, ttlMs: number): Promise<AcquiredHold>;
+  /** Adds `quantity` to this session's hold on a pool and extends it, or POOL_EXHAUSTED (`sessionExpiry`: as above). */
+  holdPool(sessionId: string, pool: string, quantity: number, ttlMs: number, sessionExpiry?: number): Promise<AcquiredHold>;
 
   /**
    * The session's live holds and claims, and the holds that expired since the

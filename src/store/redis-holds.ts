@@ -17,8 +17,6 @@ export interface RedisHoldsDeps {
   index(id: string, op: 'add' | 'del', score?: number): Promise<unknown>;
   indexUser(name: string, id: string): Promise<unknown>;
   unindexUser(name: string, id: string): Promise<unknown>;
-  /** The session's next timeout as this node last saw it (0 when unknown): recorded with its holds (sx). */
-  expiryHint(id: string): number;
   /** The session's next timeout, asked of its own script; null when it is not live. */
   expiryOf(id: string): Promise<number | null>;
 }
@@ -122,9 +120,9 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
   }
 
   const methods: HoldMethods = {
-    async holdResources(sessionId, names, ttlMs) {
+    async holdResources(sessionId, names, ttlMs, sessionExpiry = 0) {
       const groups = byGroup(names);
-      const sx = deps.expiryHint(sessionId);
+      const sx = sessionExpiry; // 0 (unknown): a refusal naming this holder asks its session
       const refuse = (answers: Reply[][]) => {
         const states = new Map<string, ResourceState>();
         for (const res of answers) {
@@ -174,8 +172,8 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
       }
     },
 
-    async holdPool(sessionId, pool, quantity, ttlMs) {
-      const sx = deps.expiryHint(sessionId);
+    async holdPool(sessionId, pool, quantity, ttlMs, sessionExpiry = 0) {
+      const sx = sessionExpiry;
       const dead: string[] = [];
       let res: Reply;
       do res = await group(H.HOLD_POOL, groupOf(pool), [sessionId, ttlMs, margin, pool, quantity, sx, dead.join(',')]);

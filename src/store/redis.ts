@@ -32,16 +32,6 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
     return [r.key(b, 't'), r.key(b, 'i')];
   };
   const queues = new Set<RedisQueue>();
-  /**
-   * Sessions' next timeouts as their last authentication on this node
-   * answered them (a hold request is authenticated just before): a hint
-   * recorded with their holds, never a decision (redis-holds-lua.ts, sx).
-   */
-  const expiries = new Map<string, number>();
-  const sawExpiry = (s: SessionInfo) => {
-    if (expiries.size >= 100_000) expiries.clear();
-    expiries.set(s.id, s.nextTimeout);
-  };
 
   function toSession(id: string, f: Reply[]): SessionInfo {
     return {
@@ -105,7 +95,6 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
     index: (id, op, score) => index(id, op, score),
     indexUser: users.index,
     unindexUser: users.unindex,
-    expiryHint: (id) => expiries.get(id) ?? 0,
     expiryOf: async (id) => (await getSession(id))?.nextTimeout ?? null,
   });
   const scopes = redisScopes(r, {
@@ -147,12 +136,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
         }
         case 'grace': {
           const session = toSession(req.id, res.slice(1, 11));
-          sawExpiry(session);
           return { outcome: 'grace', session, graceSalt: Buffer.from(res[11], 'hex'), scopes: res[12] === '1' };
         }
         case 'current': {
           const session = toSession(req.id, res.slice(1, 11));
-          sawExpiry(session);
           return res[11] === 'privilege'
             ? { outcome: 'current', session, privilegeChanged: true, scopes: res[12] === '1' }
             : { outcome: 'current', session, scopes: res[12] === '1' };
