@@ -120,9 +120,9 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
   }
 
   const methods: HoldMethods = {
-    async holdResources(sessionId, names, ttlMs, sessionExpiry = 0) {
+    // sx: the session's expiry recorded with its holds; 0 (unknown): a refusal naming it asks its session
+    async holdResources(sessionId, names, ttlMs, sx = 0) {
       const groups = byGroup(names);
-      const sx = sessionExpiry; // 0 (unknown): a refusal naming this holder asks its session
       const refuse = (answers: Reply[][]) => {
         const states = new Map<string, ResourceState>();
         for (const res of answers) {
@@ -172,8 +172,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
       }
     },
 
-    async holdPool(sessionId, pool, quantity, ttlMs, sessionExpiry = 0) {
-      const sx = sessionExpiry;
+    async holdPool(sessionId, pool, quantity, ttlMs, sx = 0) {
       const dead: string[] = [];
       let res: Reply;
       do res = await group(H.HOLD_POOL, groupOf(pool), [sessionId, ttlMs, margin, pool, quantity, sx, dead.join(',')]);
