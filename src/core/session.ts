@@ -34,29 +34,35 @@ export function nextTimeoutOf(s: Pick<SessionInfo, 'createdAt' | 'lifespan' | 'i
 /** How many superseded keys a session remembers, to recognise a replay. */
 export const REMEMBERED_KEYS = 16;
 
+/** Bytes of one key hash (SHA-256). */
+export const HASH_BYTES = 32;
+
 /**
  * The key material of a session. Only hashes of keys; `graceSalt` is the salt
- * that derived the current key from `superseded[0]` (see keys.ts).
+ * that derived the current key from the newest superseded key (see keys.ts).
  */
 export interface KeyState {
   keyHash: Buffer;
-  /** Newest first, at most REMEMBERED_KEYS. */
-  superseded: Buffer[];
-  /** Until when superseded[0] is still served (ms); 0 when it is not. */
+  /** The superseded key hashes, newest first, concatenated (at most REMEMBERED_KEYS of HASH_BYTES each). */
+  superseded: Buffer;
+  /** Until when the newest superseded key is still served (ms); 0 when it is not. */
   graceUntil: number;
   graceSalt: Buffer | null;
 }
 
 export type KeyCheck = 'current' | 'grace' | 'replayed' | 'unknown';
 
-/** Classifies a presented key hash. Compares against every hash, without early exit. */
+/**
+ * Classifies a presented key hash. Every comparison is constant-time; a key
+ * that is not the current one is compared against every superseded hash,
+ * without early exit (the answer tells whether it was the current key anyway).
+ */
 export function checkKey(state: KeyState, presented: Buffer, now: number): KeyCheck {
-  const isCurrent = sameHash(state.keyHash, presented);
+  if (sameHash(state.keyHash, presented)) return 'current';
   let supersededAt = -1;
-  for (let i = 0; i < state.superseded.length; i++) {
-    if (sameHash(state.superseded[i], presented) && supersededAt < 0) supersededAt = i;
+  for (let i = 0; i + HASH_BYTES <= state.superseded.length; i += HASH_BYTES) {
+    if (sameHash(state.superseded.subarray(i, i + HASH_BYTES), presented) && supersededAt < 0) supersededAt = i / HASH_BYTES;
   }
-  if (isCurrent) return 'current';
   if (supersededAt === 0 && now < state.graceUntil && state.graceSalt) return 'grace';
   if (supersededAt >= 0) return 'replayed';
   return 'unknown';
@@ -64,10 +70,9 @@ export function checkKey(state: KeyState, presented: Buffer, now: number): KeyCh
 
 /** The key state after the current key is replaced by `next`. */
 export function rotated(state: KeyState, next: { keyHash: Buffer; salt: Buffer }, graceUntil: number): KeyState {
-  return {
-    keyHash: next.keyHash,
-    superseded: [state.keyHash, ...state.superseded].slice(0, REMEMBERED_KEYS),
-    graceUntil,
-    graceSalt: graceUntil > 0 ? next.salt : null,
-  };
+  const kept = Math.min(state.superseded.length, (REMEMBERED_KEYS - 1) * HASH_BYTES);
+  const superseded = Buffer.allocUnsafe(HASH_BYTES + kept);
+  state.keyHash.copy(superseded, 0);
+  state.superseded.copy(superseded, HASH_BYTES, 0, kept);
+  return { keyHash: next.keyHash, superseded, graceUntil, graceSalt: graceUntil > 0 ? next.salt : null };
 }

@@ -1,12 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { ClientConfig } from '../config.js';
 import { TesseraError } from '../core/errors.js';
+import { hashKey as sha256 } from '../core/keys.js';
 import type { Client } from '../service.js';
 
 /** The client every request is in open mode (no clients configured; loopback only). */
 export const OPEN_MODE_CLIENT: Client = Object.freeze({ id: 'local', roles: Object.freeze(['app', 'admin', 'portal'] as const) });
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 /**
  * Recognises API clients by their bearer token. Tokens are kept only as

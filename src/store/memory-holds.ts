@@ -198,7 +198,7 @@ export function createMemoryHolds(clock: Clock, sessions: Map<string, MemoryEntr
       session.nextTimeout = nextTimeoutOf(session, now);
       sessions.delete(oldId);
       sessionWheel.delete(oldId);
-      sessions.set(newId, { session, keys: { keyHash, superseded: [], graceUntil: 0, graceSalt: null }, records: e.records });
+      sessions.set(newId, { session, keys: { keyHash, superseded: Buffer.alloc(0), graceUntil: 0, graceSalt: null }, records: e.records });
       sessionWheel.set(newId, session.nextTimeout);
       const own = bySession.get(oldId);
       if (own) {

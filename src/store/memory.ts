@@ -99,7 +99,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     async createSession(session, keyHash) {
       sessions.set(session.id, {
         session: copy(session),
-        keys: { keyHash, superseded: [], graceUntil: 0, graceSalt: null },
+        keys: { keyHash, superseded: Buffer.alloc(0), graceUntil: 0, graceSalt: null },
         records: new Map(),
       });
       wheel.set(session.id, session.nextTimeout);
