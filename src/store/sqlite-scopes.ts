@@ -24,8 +24,6 @@ export interface SqliteScopes extends ScopeMethods {
   touch(id: string, now: number): void;
   /** Removes every scope of a session (inside the caller's step). */
   dropSession(id: string): void;
-  /** Whether the session has scopes open or an abort to report (inside the caller's step). */
-  hasState(id: string): boolean;
 }
 
 /**
@@ -212,8 +210,6 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
     touch(id, now) {
       q.touchRows.run({ id, now });
     },
-
-    hasState: (id) => q.head.get(id) !== undefined,
 
     // The session's holds go with it (sqlite.ts releases them all), so only the scope rows go here.
     dropSession(id) {

@@ -59,7 +59,6 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_expiry ON records (expires_at) WHERE expires_at IS NOT NULL;
 `;
 
-const HASH_BYTES = 32;
 const SCHEMA_VERSION = 1;
 const CHECKPOINT_INTERVAL_MS = 500;
 
@@ -99,9 +98,7 @@ function toSession(r: SessionRow): SessionInfo {
 }
 
 function toKeys(r: SessionRow): KeyState {
-  const superseded: Buffer[] = [];
-  for (let i = 0; i < r.superseded.length; i += HASH_BYTES) superseded.push(r.superseded.subarray(i, i + HASH_BYTES));
-  return { keyHash: r.key_hash, superseded, graceUntil: r.grace_until, graceSalt: r.grace_salt };
+  return { keyHash: r.key_hash, superseded: r.superseded, graceUntil: r.grace_until, graceSalt: r.grace_salt };
 }
 
 function toRecord(r: RecordRow): StoredRecord {
@@ -237,16 +234,20 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     const row = q.get.get(id) as SessionRow | undefined;
     if (!row || row.next_timeout <= clock()) return null;
     const keys = rotated(toKeys(row), next, 0);
-    q.setPrivilege.run({ id, user: user === null ? null : JSON.stringify(user), key_hash: keys.keyHash, superseded: Buffer.concat(keys.superseded) });
+    q.setPrivilege.run({ id, user: user === null ? null : JSON.stringify(user), key_hash: keys.keyHash, superseded: keys.superseded });
     users.dropPendingRoles(id);
     return { ...toSession(row), user };
   }
 
   const users = sqliteUsers<SessionRow>({ db, step, clock, toSession, setPrivilege, removeSession });
 
+  // The session row and whether it has scope state, in one read (scopes' table exists from here on).
+  const getForAuth = db.prepare<[string]>(`SELECT s.*, EXISTS (SELECT 1 FROM scopes WHERE session_id = s.id) AS has_scopes
+    FROM sessions s WHERE s.id = ?`);
+
   const authenticate = step((req: AuthRequest): Authentication => {
     const now = clock();
-    const row = q.get.get(req.id) as SessionRow | undefined;
+    const row = getForAuth.get(req.id) as (SessionRow & { has_scopes: 0 | 1 }) | undefined;
     if (!row || row.next_timeout <= now || (req.client !== null && row.client !== req.client)) return { outcome: 'invalid' };
     const keys = toKeys(row);
     const check = checkKey(keys, req.keyHash, now);
@@ -265,21 +266,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
       session.user = { name: session.user!.name, roles };
       q.rotate.run({
         id: req.id, now, next: session.nextTimeout, key_hash: next.keyHash,
-        superseded: Buffer.concat(next.superseded), grace_until: 0, grace_salt: null,
+        superseded: next.superseded, grace_until: 0, grace_salt: null,
       });
       q.setUser.run(JSON.stringify(session.user), req.id);
-      return { outcome: 'current', session, privilegeChanged: true, scopes: scopes.hasState(req.id) };
+      return { outcome: 'current', session, privilegeChanged: true, scopes: row.has_scopes === 1 };
     }
     if (check === 'current' && req.rotation && session.rotation === 'per-request') {
       const next = rotated(keys, req.rotation, now + req.graceMs);
       q.rotate.run({
         id: req.id, now, next: session.nextTimeout, key_hash: next.keyHash,
-        superseded: Buffer.concat(next.superseded), grace_until: next.graceUntil, grace_salt: next.graceSalt,
+        superseded: next.superseded, grace_until: next.graceUntil, grace_salt: next.graceSalt,
       });
     } else {
       q.touch.run({ id: req.id, now, next: session.nextTimeout });
     }
-    const hasScopes = scopes.hasState(req.id);
+    const hasScopes = row.has_scopes === 1;
     return check === 'grace' ? { outcome: 'grace', session, graceSalt: keys.graceSalt!, scopes: hasScopes } : { outcome: 'current', session, scopes: hasScopes };
   });
 
