@@ -2,6 +2,7 @@
 // an event loop) with a server under test; it takes one job at a time over the
 // IPC channel and exits when its parent goes away.
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import { ADAPTERS, createTesseraSession, nextKey, type Adapter, type ConnState, type Ctx } from './adapters.js';
 import { assertLoopback, call, describe, keepAliveAgent, parseJson, percentile, type Reply } from './http.js';
 import type {
@@ -18,6 +19,8 @@ import type {
   Skipped,
 } from './protocol.js';
 
+// /proc reports CPU time in clock ticks; Linux has used 100 per second on every common platform for decades.
+const CLOCK_TICKS = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const is2xx = (s: number) => s >= 200 && s < 300;
 const count = (into: Record<string, number>, key: string) => void (into[key] = (into[key] ?? 0) + 1);
@@ -79,6 +82,7 @@ async function cannon(ctx: Ctx, adapter: Adapter, job: HttpLoadJob, seconds: num
   let ok = 0;
   let nextState = 0;
   let credentialChanges = 0;
+  const cpuBefore = cpuSample(job.cpuPids);
 
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -114,6 +118,7 @@ async function cannon(ctx: Ctx, adapter: Adapter, job: HttpLoadJob, seconds: num
     });
   });
 
+  const cpuAfter = cpuSample(job.cpuPids);
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
   const { p50, p99, mean } = sortedPercentiles(latencies);
@@ -130,7 +135,31 @@ async function cannon(ctx: Ctx, adapter: Adapter, job: HttpLoadJob, seconds: num
     statusCodes,
     warmupRps: 0,
     credentialChanges,
+    cpuUs: cpuBefore && cpuAfter && ok > 0 ? {
+      server: (cpuAfter.server - cpuBefore.server) / ok,
+      store: cpuAfter.store === undefined ? undefined : (cpuAfter.store - cpuBefore.store!) / ok,
+      load: (cpuAfter.load - cpuBefore.load) / ok,
+    } : undefined,
   };
+}
+
+/** CPU time used so far (user + system, µs) by a process, from /proc (Linux); null elsewhere. */
+function processCpuUs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+function cpuSample(pids: HttpLoadJob['cpuPids']): { server: number; store?: number; load: number } | null {
+  if (!pids) return null;
+  const server = processCpuUs(pids.server);
+  const store = pids.store === undefined ? undefined : processCpuUs(pids.store);
+  if (server === null || store === null) return null;
+  const own = process.cpuUsage();
+  return { server, store, load: own.user + own.system };
 }
 
 // -------------------------------------------------------------- lost-update

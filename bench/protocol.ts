@@ -10,6 +10,8 @@ export interface HttpLoadJob {
   connections: number;
   warmupS: number;
   durationS: number;
+  /** Processes whose CPU time is read (from /proc) over the measured run: the server, and its redis-server. */
+  cpuPids?: { server: number; store?: number };
 }
 
 export interface LostUpdateJob {
@@ -55,6 +57,8 @@ export interface HttpLoadResult {
   warmupRps: number;
   /** Answers that carried new session credentials (a rotated key, a new cookie). */
   credentialChanges: number;
+  /** CPU time per 2xx answer over the measured run, in µs: the server's, its redis-server's, the load generator's. */
+  cpuUs?: { server: number; store?: number; load: number };
 }
 
 export interface LostUpdateResult {

@@ -55,6 +55,9 @@ export interface Summary {
   p99Ratio: number;
   non2xx: number;
   errors: number;
+  /** Median CPU µs per 2xx answer: the server process, and its redis-server (NaN when none or not measured). */
+  serverCpuUs: number;
+  storeCpuUs: number;
   skipped?: string;
 }
 
@@ -121,6 +124,8 @@ export function summarize(
         p99Ratio: median(ratios.p99),
         non2xx: ran.reduce((s, m) => s + m.result!.non2xx, 0),
         errors: ran.reduce((s, m) => s + m.result!.errors, 0),
+        serverCpuUs: median(ran.map((m) => m.result!.cpuUs?.server ?? NaN)),
+        storeCpuUs: median(ran.map((m) => m.result!.cpuUs?.store ?? NaN)),
         skipped:
           ran.length === 0
             ? mine.find((m) => m.skipped)?.skipped ?? reports.find((r) => r.id === system)?.reason ?? 'not run'
@@ -132,6 +137,7 @@ export function summarize(
 }
 
 const label = (id: SystemId) => SYSTEMS.find((s) => s.id === id)?.label ?? id;
+const us = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '–');
@@ -162,21 +168,27 @@ export function markdown(r: Results): string {
   lines.push('');
   lines.push('### Throughput and latency');
   lines.push('');
-  lines.push('| Workload | System | req/s | req/s × baseline | p50 ms | p99 ms | p99 × baseline | non-2xx |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
+  lines.push('| Workload | System | req/s | req/s × baseline | p50 ms | p99 ms | p99 × baseline | server CPU µs/req | redis-server CPU µs/req | non-2xx |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const w of WORKLOADS) {
     for (const s of r.summary.filter((x) => x.workload === w.id && ran(x.system))) {
       if (s.skipped) {
-        lines.push(`| ${w.title} | ${label(s.system)} | skipped: ${cell(s.skipped)} | | | | | |`);
+        lines.push(`| ${w.title} | ${label(s.system)} | skipped: ${cell(s.skipped)} | | | | | | | |`);
         continue;
       }
       const base = s.system === BASELINE;
       lines.push(
         `| ${w.title} | ${label(s.system)} | ${int(s.rps)} | ${base ? '1.00×' : ratio(s.rpsRatio)} | ${ms(s.p50)} | ` +
-          `${ms(s.p99)} | ${base ? '1.00×' : ratio(s.p99Ratio)} | ${s.non2xx + s.errors} |`,
+          `${ms(s.p99)} | ${base ? '1.00×' : ratio(s.p99Ratio)} | ${us(s.serverCpuUs)} | ${us(s.storeCpuUs)} | ${s.non2xx + s.errors} |`,
       );
     }
   }
+  lines.push('');
+  lines.push(
+    'CPU µs/req is the CPU time (user + system, every thread) the process used over the measured run, read from ' +
+      '`/proc`, divided by its 2xx answers: what one answer costs, however busy the shared cores were. ' +
+      'A system on Redis costs the sum of its two columns.',
+  );
   lines.push('');
   lines.push('What each workload sends (bench/README.md has more):');
   lines.push('');

@@ -402,6 +402,7 @@ async function main(): Promise<number> {
               connections: config.connections,
               warmupS: config.warmupS,
               durationS: config.durationS,
+              cpuPids: { server: live.server!.pid, store: live.redis?.pid },
             },
             jobTimeoutMs,
           );
@@ -415,6 +416,7 @@ async function main(): Promise<number> {
           `round ${round + 1}/${config.rounds} ${workload.padEnd(9)} ${live.spec.label.padEnd(34)} ` +
             (m.result
               ? `${Math.round(m.result.rps).toString().padStart(6)} req/s  p50 ${m.result.p50.toFixed(2)} ms  p99 ${m.result.p99.toFixed(2)} ms` +
+                (m.result.cpuUs ? `  cpu ${m.result.cpuUs.server.toFixed(1)}${m.result.cpuUs.store === undefined ? '' : ` + ${m.result.cpuUs.store.toFixed(1)}`} µs/req` : '') +
                 (live.spec.adapter === 'tessera' && workload !== 'create'
                   ? `  new key on ${Math.round((100 * m.result.credentialChanges) / Math.max(1, m.result.ok))}% of answers`
                   : '') +
