@@ -4,6 +4,7 @@ import { TesseraError } from './core/errors.js';
 import { bodyObject, checkDepth, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from './core/input.js';
 import { deriveKey, hashKey, isWellFormedId, isWellFormedKey, newSalt, newSessionId, newSessionKey } from './core/keys.js';
 import { compileRecordTypes, type RecordType } from './core/record-types.js';
+import { RecentMap } from './core/recent-map.js';
 import { nextTimeoutOf, type Rotation, type SessionInfo } from './core/session.js';
 import { resolveConfig, type ClientRole, type TesseraConfig } from './config.js';
 import { Cursors } from './cursors.js';
@@ -103,7 +104,7 @@ export class Tessera {
   private readonly clock: Clock;
   private readonly recordTypes: Map<string, RecordType>;
   /** Sessions' owners and queue flags (fixed at creation), to queue a request without a store read. */
-  private readonly sessionFacts = new Map<string, SessionFacts>();
+  private readonly sessionFacts = new RecentMap<string, SessionFacts>(SESSION_FACTS_CACHE);
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(options: TesseraOptions) {
@@ -365,7 +366,6 @@ export class Tessera {
   }
 
   private remember(s: Pick<SessionInfo, 'id' | 'client' | 'queue'>): SessionFacts {
-    if (this.sessionFacts.size >= SESSION_FACTS_CACHE) this.sessionFacts.delete(this.sessionFacts.keys().next().value!);
     const facts = { client: s.client, queue: s.queue };
     this.sessionFacts.set(s.id, facts);
     return facts;
