@@ -88,6 +88,19 @@ interface RecordRow {
   updated_at: number; ttl_ms: number | null; expires_at: number | null;
 }
 
+/** The sessions columns in schema order, read raw (an array) and turned into a SessionRow of one fixed shape. */
+const SESSION_COLUMNS = `id, client, rotation, queue, idle_timeout, lifespan, created_at, last_access_at, next_timeout,
+  sweep_at, user, key_hash, superseded, grace_until, grace_salt`;
+
+function sessionRow(a: unknown[]): SessionRow {
+  return {
+    id: a[0] as string, client: a[1] as string, rotation: a[2] as string, queue: a[3] as number,
+    idle_timeout: a[4] as number, lifespan: a[5] as number, created_at: a[6] as number, last_access_at: a[7] as number,
+    next_timeout: a[8] as number, sweep_at: a[9] as number, user: a[10] as string | null, key_hash: a[11] as Buffer,
+    superseded: a[12] as Buffer, grace_until: a[13] as number, grace_salt: a[14] as Buffer | null,
+  };
+}
+
 function toSession(r: SessionRow): SessionInfo {
   return {
     id: r.id, client: r.client, rotation: r.rotation as SessionInfo['rotation'], queue: r.queue === 1,
@@ -129,13 +142,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
 
   const LIVE = '(expires_at IS NULL OR expires_at > @now)';
   const q = {
-    insert: db.prepare(`INSERT INTO sessions VALUES (@id, @client, @rotation, @queue, @idle_timeout, @lifespan,
-      @created_at, @last_access_at, @next_timeout, @next_timeout, @user, @key_hash, @superseded, 0, NULL)`),
-    get: db.prepare<[string]>('SELECT * FROM sessions WHERE id = ?'),
+    insert: db.prepare<[string, string, string, number, number, number, number, number, number, number, string | null, Buffer]>(
+      `INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'', 0, NULL)`),
+    get: db.prepare<[string]>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).raw(true),
     isLive: db.prepare<[string, number]>('SELECT 1 FROM sessions WHERE id = ? AND next_timeout > ?').pluck(),
-    touch: db.prepare('UPDATE sessions SET last_access_at = @now, next_timeout = @next WHERE id = @id'),
-    rotate: db.prepare(`UPDATE sessions SET last_access_at = @now, next_timeout = @next, key_hash = @key_hash,
-      superseded = @superseded, grace_until = @grace_until, grace_salt = @grace_salt WHERE id = @id`),
+    // Positional parameters on the hot statements: binding by name looks every name up on an object.
+    touch: db.prepare<[number, number, string]>('UPDATE sessions SET last_access_at = ?, next_timeout = ? WHERE id = ?'),
+    rotate: db.prepare<[number, number, Buffer, Buffer, number, Buffer | null, string]>(`UPDATE sessions
+      SET last_access_at = ?, next_timeout = ?, key_hash = ?, superseded = ?, grace_until = ?, grace_salt = ? WHERE id = ?`),
     setPrivilege: db.prepare(`UPDATE sessions SET user = @user, key_hash = @key_hash, superseded = @superseded,
       grace_until = 0, grace_salt = NULL WHERE id = @id`),
     setUser: db.prepare<[string, string]>('UPDATE sessions SET user = ? WHERE id = ?'),
@@ -146,12 +160,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     expiredRecords: db.prepare<[number, number]>(`DELETE FROM records WHERE (session_id, name, key) IN
       (SELECT session_id, name, key FROM records WHERE expires_at <= ? LIMIT ?)`),
     // The live state of one record name in one read: its kind, its entry count, the version of one entry.
-    liveName: db.prepare(`SELECT max(kind) AS kind, count(*) AS n, max(CASE WHEN key = @key THEN version END) AS version
-      FROM records WHERE session_id = @id AND name = @name AND ${LIVE}`),
+    liveName: db.prepare<[string, string, string, number]>(`SELECT max(kind), count(*), max(CASE WHEN key = ? THEN version END)
+      FROM records WHERE session_id = ? AND name = ? AND (expires_at IS NULL OR expires_at > ?)`).raw(true),
     entry: db.prepare(`SELECT * FROM records WHERE session_id = @id AND name = @name AND key = @key AND ${LIVE}`),
     recordCount: db.prepare(`SELECT count(DISTINCT name) FROM records WHERE session_id = @id AND ${LIVE}`).pluck(),
     dropName: db.prepare('DELETE FROM records WHERE session_id = @id AND name = @name'),
-    upsert: db.prepare(`INSERT INTO records VALUES (@id, @name, @key, @kind, @value, @version, @now, @ttl_ms, @expires_at)
+    upsert: db.prepare<[string, string, string, RecordKind, string, number, number, number | null, number | null]>(
+      `INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (session_id, name, key) DO UPDATE SET kind = excluded.kind, value = excluded.value,
       version = excluded.version, updated_at = excluded.updated_at, ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at`),
     record: db.prepare(`SELECT * FROM records WHERE session_id = @id AND name = @name AND ${LIVE} ORDER BY key`),
@@ -204,12 +219,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     };
   }
 
+  function getRow(id: string): SessionRow | undefined {
+    const raw = q.get.get(id) as unknown[] | undefined;
+    return raw && sessionRow(raw);
+  }
+
   function requireLive(id: string, now: number): void {
     if (!q.isLive.get(id, now)) throw new TesseraError('SESSION_INVALID');
   }
 
   const holds = createSqliteHolds(db, step, clock, (id, now) => {
-    const row = q.get.get(id) as SessionRow | undefined;
+    const row = getRow(id);
     return row && row.next_timeout > now ? toSession(row) : null;
   });
 
@@ -231,7 +251,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
 
   // The raw privilege change, shared with the users part (login) inside its own steps.
   function setPrivilege(id: string, next: KeyRotation, user: SessionUser | null): SessionInfo | null {
-    const row = q.get.get(id) as SessionRow | undefined;
+    const row = getRow(id);
     if (!row || row.next_timeout <= clock()) return null;
     const keys = rotated(toKeys(row), next, 0);
     q.setPrivilege.run({ id, user: user === null ? null : JSON.stringify(user), key_hash: keys.keyHash, superseded: keys.superseded });
@@ -242,12 +262,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   const users = sqliteUsers<SessionRow>({ db, step, clock, toSession, setPrivilege, removeSession });
 
   // The session row and whether it has scope state, in one read (scopes' table exists from here on).
-  const getForAuth = db.prepare<[string]>(`SELECT s.*, EXISTS (SELECT 1 FROM scopes WHERE session_id = s.id) AS has_scopes
-    FROM sessions s WHERE s.id = ?`);
+  const getForAuth = db.prepare<[string]>(`SELECT ${SESSION_COLUMNS}, EXISTS (SELECT 1 FROM scopes WHERE session_id = id)
+    FROM sessions WHERE id = ?`).raw(true);
 
   const authenticate = step((req: AuthRequest): Authentication => {
     const now = clock();
-    const row = getForAuth.get(req.id) as (SessionRow & { has_scopes: 0 | 1 }) | undefined;
+    const raw = getForAuth.get(req.id) as unknown[] | undefined;
+    const row = raw && sessionRow(raw);
+    const hasScopes = raw?.[15] === 1;
     if (!row || row.next_timeout <= now || (req.client !== null && row.client !== req.client)) return { outcome: 'invalid' };
     const keys = toKeys(row);
     const check = checkKey(keys, req.keyHash, now);
@@ -264,23 +286,16 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     if (roles) {
       const next = rotated(keys, req.rotation!, 0);
       session.user = { name: session.user!.name, roles };
-      q.rotate.run({
-        id: req.id, now, next: session.nextTimeout, key_hash: next.keyHash,
-        superseded: next.superseded, grace_until: 0, grace_salt: null,
-      });
+      q.rotate.run(now, session.nextTimeout, next.keyHash, next.superseded, 0, null, req.id);
       q.setUser.run(JSON.stringify(session.user), req.id);
-      return { outcome: 'current', session, privilegeChanged: true, scopes: row.has_scopes === 1 };
+      return { outcome: 'current', session, privilegeChanged: true, scopes: hasScopes };
     }
     if (check === 'current' && req.rotation && session.rotation === 'per-request') {
       const next = rotated(keys, req.rotation, now + req.graceMs);
-      q.rotate.run({
-        id: req.id, now, next: session.nextTimeout, key_hash: next.keyHash,
-        superseded: next.superseded, grace_until: next.graceUntil, grace_salt: next.graceSalt,
-      });
+      q.rotate.run(now, session.nextTimeout, next.keyHash, next.superseded, next.graceUntil, next.graceSalt, req.id);
     } else {
-      q.touch.run({ id: req.id, now, next: session.nextTimeout });
+      q.touch.run(now, session.nextTimeout, req.id);
     }
-    const hasScopes = row.has_scopes === 1;
     return check === 'grace' ? { outcome: 'grace', session, graceSalt: keys.graceSalt!, scopes: hasScopes } : { outcome: 'current', session, scopes: hasScopes };
   });
 
@@ -292,16 +307,16 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     const scoped = scopes.put(id, w, now);
     if (scoped) return scoped;
     const key = w.key ?? '';
-    const live = q.liveName.get({ id, name: w.name, key, now }) as { kind: RecordKind | null; n: number; version: number | null };
+    const [liveKind, liveEntries, liveVersion] = q.liveName.get(key, id, w.name, now) as [RecordKind | null, number, number | null];
     const version = planWrite(w, {
-      liveKind: live.kind,
-      currentVersion: live.version ?? 0,
-      liveEntries: live.n,
-      liveRecords: live.kind === null ? (q.recordCount.get({ id, now }) as number) : 0,
+      liveKind,
+      currentVersion: liveVersion ?? 0,
+      liveEntries,
+      liveRecords: liveKind === null ? (q.recordCount.get({ id, now }) as number) : 0,
     });
-    if (live.kind === null) q.dropName.run({ id, name: w.name }); // expired leftovers: the record starts fresh
+    if (liveKind === null) q.dropName.run({ id, name: w.name }); // expired leftovers: the record starts fresh
     const expires_at = w.ttlMs === null ? null : now + w.ttlMs;
-    q.upsert.run({ id, name: w.name, key, kind: w.kind, value: w.value, version, now, ttl_ms: w.ttlMs, expires_at });
+    q.upsert.run(id, w.name, key, w.kind, w.value, version, now, w.ttlMs, expires_at);
     return { name: w.name, key: w.key, kind: w.kind, value: w.value, version, updatedAt: now, ttlMs: w.ttlMs, expiresAt: expires_at };
   });
 
@@ -334,7 +349,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   });
 
   const endSession = step((id: string): EndedSession | null => {
-    const row = q.get.get(id) as SessionRow | undefined;
+    const row = getRow(id);
     if (!row) return null;
     return { ...toSession(row), releasedHolds: removeSession(id) };
   });
@@ -364,14 +379,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   return {
     kind: 'sqlite',
     createSession: step((s: SessionInfo, keyHash: Buffer) => {
-      q.insert.run({
-        id: s.id, client: s.client, rotation: s.rotation, queue: s.queue ? 1 : 0, idle_timeout: s.idleTimeout,
-        lifespan: s.lifespan, created_at: s.createdAt, last_access_at: s.lastAccessAt, next_timeout: s.nextTimeout,
-        user: s.user === null ? null : JSON.stringify(s.user), key_hash: keyHash, superseded: Buffer.alloc(0),
-      });
+      q.insert.run(s.id, s.client, s.rotation, s.queue ? 1 : 0, s.idleTimeout, s.lifespan, s.createdAt, s.lastAccessAt,
+        s.nextTimeout, s.nextTimeout, s.user === null ? null : JSON.stringify(s.user), keyHash);
     }),
     getSession: step((id: string) => {
-      const row = q.get.get(id) as SessionRow | undefined;
+      const row = getRow(id);
       return row && row.next_timeout > clock() ? toSession(row) : null;
     }),
     authenticate,
