@@ -164,7 +164,9 @@ export class RedisConnection {
   async call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('redis: the store is closed');
     try {
-      return await this.deadline(fn(), 'command');
+      // One Redis: ioredis's commandTimeout bounds every command (there is no offline queue to wait in).
+      // Cluster: a command may wait in the offline queue during a failover, where no timer runs yet.
+      return await (this.cluster ? this.deadline(fn(), 'command') : fn());
     } catch (e) {
       if (e instanceof TesseraError) throw e;
       if (this.client instanceof Cluster) this.client.refreshSlotsCache(); // a master may have moved
