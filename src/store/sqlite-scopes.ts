@@ -14,6 +14,8 @@ import type { Step } from './sqlite-holds.js';
  * null when the session has no scope open, so the record step goes on as before.
  */
 export interface SqliteScopes extends ScopeMethods {
+  /** How many scopes the session has open (0: none). */
+  depth(id: string): number;
   /** A write into the innermost scope; null when none is open. */
   put(id: string, w: RecordWrite, now: number): StoredRecord | null;
   /** A delete inside the innermost scope (false: nothing live there); null when none is open. */
@@ -181,6 +183,8 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
   }
 
   return {
+    depth: depthOf,
+
     put(id, w, now) {
       const depth = depthOf(id);
       if (depth === 0) return null;

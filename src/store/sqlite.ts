@@ -314,8 +314,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   const putRecord = step((id: string, w: RecordWrite): StoredRecord => {
     const now = clock();
     requireLive(id, now);
-    const scoped = scopes.put(id, w, now);
-    if (scoped) return scoped;
+    if (scopes.depth(id) > 0) return inSavepoint(() => scopes.put(id, w, now)!);
     const key = w.key ?? '';
     const [liveKind, liveEntries, liveVersion] = q.liveName.get(key, id, w.name, now) as [RecordKind | null, number, number | null];
     const version = planWrite(w, {
@@ -324,11 +323,18 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
       liveEntries,
       liveRecords: liveKind === null ? (q.recordCount.get({ id, now }) as number) : 0,
     });
-    if (liveKind === null) q.dropName.run({ id, name: w.name }); // expired leftovers: the record starts fresh
     const expires_at = w.ttlMs === null ? null : now + w.ttlMs;
-    q.upsert.run(id, w.name, key, w.kind, w.value, version, now, w.ttlMs, expires_at);
+    const upsert = () => q.upsert.run(id, w.name, key, w.kind, w.value, version, now, w.ttlMs, expires_at);
+    if (liveKind === null) {
+      inSavepoint(() => {
+        q.dropName.run({ id, name: w.name }); // expired leftovers: the record starts fresh
+        upsert();
+      });
+    } else {
+      upsert();
+    }
     return { name: w.name, key: w.key, kind: w.kind, value: w.value, version, updatedAt: now, ttlMs: w.ttlMs, expiresAt: expires_at };
-  });
+  }, { savepoint: false });
 
   const deleteRecord = step((id: string, name: string, key: string | null, ifVersion: number | null): boolean => {
     const now = clock();
