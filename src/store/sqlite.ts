@@ -397,7 +397,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     createSession: step((s: SessionInfo, keyHash: Buffer) => {
       q.insert.run(s.id, s.client, s.rotation, s.queue ? 1 : 0, s.idleTimeout, s.lifespan, s.createdAt, s.lastAccessAt,
         s.nextTimeout, s.nextTimeout, s.user === null ? null : JSON.stringify(s.user), keyHash);
-    }),
+    }, { savepoint: false }),
     getSession: step((id: string) => {
       const row = getRow(id);
       return row && row.next_timeout > clock() ? toSession(row) : null;
