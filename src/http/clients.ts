@@ -7,7 +7,6 @@ import type { Client } from '../service.js';
 /** The client every request is in open mode (no clients configured; loopback only). */
 export const OPEN_MODE_CLIENT: Client = Object.freeze({ id: 'local', roles: Object.freeze(['app', 'admin', 'portal'] as const) });
 
-
 /**
  * Recognises API clients by their bearer token. Tokens are kept only as
  * SHA-256 hashes and compared in constant time against every client.
