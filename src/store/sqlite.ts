@@ -268,8 +268,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   const users = sqliteUsers<SessionRow>({ db, step, clock, toSession, setPrivilege, removeSession });
 
   // The session row and whether it has scope state, in one read (scopes' table exists from here on).
-  const getForAuth = db.prepare<[string]>(`SELECT ${SESSION_COLUMNS}, EXISTS (SELECT 1 FROM scopes WHERE session_id = id)
-    FROM sessions WHERE id = ?`).raw(true);
+  const getForAuth = db.prepare<[string]>(`SELECT ${SESSION_COLUMNS}, EXISTS (SELECT 1 FROM scopes WHERE session_id = s.id)
+    FROM sessions s WHERE s.id = ?`).raw(true);
 
   const authenticate = step((req: AuthRequest): Authentication => {
     const now = clock();
