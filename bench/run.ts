@@ -340,6 +340,7 @@ function envCommand(): string {
 
 async function main(): Promise<number> {
   const started = Date.now();
+  const commit = gitCommit(); // what is built and measured: the tree as the run starts, not as it ends
   const perMeasurement = config.warmupS + config.durationS + 0.5;
   const tesseraSystems = config.systems.filter((id) => id.startsWith('tessera')).length;
   const sweepS = (config.sweepSizes.reduce((a, b) => a + b, 0) / 1_000_000) * 30 + 5;
@@ -546,7 +547,7 @@ async function main(): Promise<number> {
       node: process.version,
       cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
       cores: cpus().length,
-      commit: gitCommit(),
+      commit,
       command: envCommand(),
       durationS: config.durationS,
       warmupS: config.warmupS,
