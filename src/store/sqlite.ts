@@ -177,7 +177,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   };
 
   // Group commit: every step of one event-loop turn runs inside one
-  // transaction (each step in its own savepoint, so a step that throws undoes
+  // transaction (a step's writes in a savepoint, so a step that throws undoes
   // only itself), committed at the end of the turn; a step's promise settles
   // only after that commit, so nothing is acknowledged before it is durable.
   const begin = db.prepare('BEGIN IMMEDIATE');
