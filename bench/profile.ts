@@ -1,7 +1,9 @@
 // Profiles one Tessera workload: starts `tessera serve` (dist/) under
 // `node --cpu-prof`, drives it with autocannon from this process for
 // BENCH_DURATION seconds (50 connections, a session each), stops it and
-// prints where the profile file is and the top self-time functions.
+// prints where the profile file is, the top self-time functions, and the
+// busy time split by part (each sample goes to its nearest caller that names
+// a part, so SQLite's C code counts as SQLite and a hash as crypto).
 //   npm run build && node --import tsx bench/profile.ts keepalive|write|create [sqlite|redis://HOST:PORT]
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -59,3 +61,31 @@ console.log(`profile: ${file}`);
 for (const [name, c] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) {
   console.log(`${(100 * c / total).toFixed(1).padStart(5)} %  ${name}`);
 }
+
+// The split by part (BENCHMARKS.md, "What limits it now").
+const PARTS: [string, RegExp][] = [
+  ['SQLite (statements, savepoints, commit)', /store\/sqlite|better-sqlite3/],
+  ['Redis client (ioredis) and scripts', /ioredis|store\/redis/],
+  ['key crypto (SHA-256, HMAC, random, token check)', /core\/keys|node:internal\/crypto|http\/clients/],
+  ['socket writes (kernel)', /^writev /],
+  ["Tessera's hooks, queue, service and routes", /\/dist\/(http|service|queue|core|views|transactions|holds|users|cursors)/],
+  ['Fastify and Node HTTP (parse, route, reply)', /fastify|find-my-way|node:_http|node:net|node:internal\/streams|node:events|secure-json|stream_base|pino/],
+];
+const parent = new Map<number, number>();
+for (const node of profile.nodes as { id: number; children?: number[] }[]) for (const c of node.children ?? []) parent.set(c, node.id);
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parts = new Map<string, number>();
+let busy = 0;
+for (const [id, count] of self) {
+  const fn = byId.get(id)!.callFrame.functionName;
+  if (fn === '(idle)') continue;
+  busy += count;
+  let part = fn === '(garbage collector)' ? 'GC' : 'other (program, timers, microtasks)';
+  for (let cur: number | undefined = id; cur !== undefined && part.startsWith('other'); cur = parent.get(cur)) {
+    const { functionName, url: src } = byId.get(cur)!.callFrame;
+    part = PARTS.find(([, re]) => re.test(`${functionName} ${src}`))?.[0] ?? part;
+  }
+  parts.set(part, (parts.get(part) ?? 0) + count);
+}
+console.log('busy time by part:');
+for (const [part, c] of [...parts].sort((a, b) => b[1] - a[1])) console.log(`${(100 * c / busy).toFixed(1).padStart(5)} %  ${part}`);
