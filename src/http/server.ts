@@ -116,13 +116,21 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
 
   // The turn ends before the answer is written: whoever gets the answer may send the next request at once,
   // to this node or another, and it must find the session free (queue:false) or its line moving.
-  app.addHook('onSend', async (request) => {
-    await request.endTurn?.();
+  // Both hooks in callback style: most requests have nothing to wait for here, and an async hook costs a promise each.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    const ended = request.endTurn?.();
+    if (ended) ended.then(() => done(null, payload), done);
+    else done(null, payload);
   });
 
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const access = request.routeOptions.config.access;
-    if (access && (access.noBody || request.method === 'DELETE') && request.body !== undefined) bodyObject(request.body, []);
+    try {
+      if (access && (access.noBody || request.method === 'DELETE') && request.body !== undefined) bodyObject(request.body, []);
+    } catch (e) {
+      return done(e as Error);
+    }
+    done();
   });
 
   app.setErrorHandler((err, request, reply) => {
@@ -186,7 +194,8 @@ export function withSession<T>(tessera: Tessera, handler: (ctx: SessionContext, 
   return async (request: FastifyRequest, reply: FastifyReply): Promise<T> => {
     const ctx = await tessera.authenticate(request.client!, request.headers['session-id'], request.headers['session-key'], options);
     sessionHeaders(reply, ctx);
-    await tessera.transactions.enter(ctx); // after the headers: TRANSACTION_ABORTED carries the next key
+    // After the headers: TRANSACTION_ABORTED carries the next key. Depth 0: authenticate saw no scope state.
+    if (ctx.transactionDepth !== 0) await tessera.transactions.enter(ctx);
     return handler(ctx, request, reply);
   };
 }
