@@ -1,5 +1,4 @@
-import * as crypto from 'node:crypto';
-import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Session ids and keys. The id is public (128 random bits); the key is the
@@ -47,9 +46,7 @@ export function newSalt(): Buffer {
   return Buffer.from(random(SALT_BYTES));
 }
 
-// crypto.hash (Node >= 20.12) digests in one call, without a Hash object.
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: string | Buffer, enc: string) => Buffer | string }).hash;
-
+// crypto.hash (Node >= 20.12; package.json asks for 20.14) digests in one call, without a Hash object.
 const BLOCK = 64; // SHA-256's block size, for HMAC's pads (RFC 2104)
 
 /**
@@ -58,8 +55,7 @@ const BLOCK = 64; // SHA-256's block size, for HMAC's pads (RFC 2104)
  */
 export function deriveKey(previousKey: string, salt: Buffer): string {
   let k: Buffer = Buffer.from(previousKey);
-  if (!oneShot) return createHmac('sha256', k).update(salt).digest('base64url');
-  if (k.length > BLOCK) k = oneShot('sha256', k, 'buffer') as Buffer;
+  if (k.length > BLOCK) k = hash('sha256', k, 'buffer');
   const inner = Buffer.allocUnsafe(BLOCK + salt.length);
   const outer = Buffer.allocUnsafe(BLOCK + 32);
   for (let i = 0; i < BLOCK; i++) {
@@ -68,12 +64,12 @@ export function deriveKey(previousKey: string, salt: Buffer): string {
     outer[i] = b ^ 0x5c;
   }
   salt.copy(inner, BLOCK);
-  (oneShot('sha256', inner, 'buffer') as Buffer).copy(outer, BLOCK);
-  return oneShot('sha256', outer, 'base64url') as string;
+  hash('sha256', inner, 'buffer').copy(outer, BLOCK);
+  return hash('sha256', outer, 'base64url');
 }
 
 export function hashKey(key: string): Buffer {
-  return oneShot ? oneShot('sha256', key, 'buffer') as Buffer : createHash('sha256').update(key).digest();
+  return hash('sha256', key, 'buffer');
 }
 
 export function isWellFormedId(id: unknown): id is string {
