@@ -10,7 +10,7 @@ type HoldMethods = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds'
   | 'confirmHolds' | 'transferSession' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
 
 export interface RedisHoldsDeps {
-  /** Runs a session script (COMMON prepended) on the session's keys. */
+  /** Runs a session script (with the helpers it uses: sessionScript) on the session's keys. */
   session(lua: string, id: string, args: Arg[]): Promise<Reply>;
   toSession(id: string, f: Reply[]): SessionInfo;
   /** The session index buckets (sweep and listing). */

@@ -25,8 +25,13 @@ end
 local function int(n) return string.format('%d', n) end
 `;
 
-/** Helpers shared by every script (prepended). */
-export const COMMON = LUA_CLOCK + `
+/**
+ * Helpers of the session scripts: each script gets those it names (and what
+ * they name), in this order, then itself (sessionScript). Redis builds every
+ * `local function` of a script anew on each call, so a script carrying all of
+ * them paid for twenty closures it mostly never called.
+ */
+const HELPERS = LUA_CLOCK + `
 local SF = {'client','rotation','queue','idle','life','created','last','next','expires','user'}
 local function fields(s) return redis.call('HMGET', s, unpack(SF)) end
 local function is_live(f, now) return f[8] and tonumber(f[8]) > now end
@@ -58,10 +63,10 @@ local function gc(P, now, nxt, margin, force, at_read)
     redis.call('HSET', P .. 's', 'gc', int(want))
   end
 end
--- a key created after the last gc() gets the session's deadline too
-local function gc_key(P, now, k)
+-- keys created after the last gc() get the session's deadline too
+local function gc_key(P, now, ...)
   local at = tonumber(redis.call('HGET', P .. 's', 'gc') or '0')
-  if at > now then redis.call('PEXPIRE', k, int(at - now)) end
+  if at > now then for _, k in ipairs({...}) do redis.call('PEXPIRE', k, int(at - now)) end end
 end
 local function remove_session(P)
   local held = redis.call('SMEMBERS', P .. 'hn')
@@ -152,6 +157,37 @@ local P = string.sub(KEYS[1], 1, -2)
 local now = clock(ARGV[1])
 `;
 
+/** The top-level definitions of HELPERS, each with the comment lines above it and the name it defines. */
+const chunks: { name: string; code: string[] }[] = [];
+let comments: string[] = [];
+for (const line of HELPERS.split('\n')) {
+  const def = /^local (?:function )?(\w+)/.exec(line);
+  if (def) {
+    chunks.push({ name: def[1], code: [...comments, line] });
+    comments = [];
+  } else if (line.startsWith('--')) comments.push(line);
+  else if (chunks.length > 0) chunks[chunks.length - 1].code.push(line);
+}
+const names = (code: string, name: string) => new RegExp(`(?<![\\w.'"])${name}(?![\\w'"])`).test(code);
+const built = new Map<string, string>();
+
+/** A session script: `body` after the helpers it uses. The same string for the same body (the client keys its SHA by it). */
+export function sessionScript(body: string): string {
+  let full = built.get(body);
+  if (full !== undefined) return full;
+  const used = new Set<string>();
+  for (let grew = true; grew;) {
+    grew = false;
+    const text = [body, ...chunks.filter((c) => used.has(c.name)).flatMap((c) => c.code)].join('\n').replace(/--.*$/gm, '');
+    for (const c of chunks) {
+      if (!used.has(c.name) && names(text, c.name)) { used.add(c.name); grew = true; }
+    }
+  }
+  full = [...chunks.filter((c) => used.has(c.name)).flatMap((c) => c.code), body].join('\n');
+  built.set(body, full);
+  return full;
+}
+
 /** ARGV: now, client, rotation, queue, idle, life, created, last, next, expires, user, userName, keyHash, margin. */
 export const CREATE = `
 redis.call('HSET', KEYS[1], 'client', ARGV[2], 'rotation', ARGV[3], 'queue', ARGV[4], 'idle', ARGV[5], 'life', ARGV[6],
@@ -174,10 +210,12 @@ return f
  */
 export const AUTHENTICATE = `
 local s = KEYS[1]
-local f = fields(s)
+local all = redis.call('HMGET', s, 'client','rotation','queue','idle','life','created','last','next','expires','user',
+  'kh', 'sup', 'gu', 'gs', 'un', 'pend', 'pn', 'gc')
+local f = {unpack(all, 1, 10)}
 if not is_live(f, now) then return {'invalid'} end
 if ARGV[3] ~= '' and f[1] ~= ARGV[3] then return {'invalid'} end
-local k = redis.call('HMGET', s, 'kh', 'sup', 'gu', 'gs', 'un', 'pend', 'pn', 'gc')
+local k = {unpack(all, 11, 18)}
 local presented = ARGV[2]
 local check
 if k[1] == presented then check = 'current' else
@@ -288,9 +326,11 @@ local cur, n, lk, records
 if depth == 0 then
   cur = redis.call('HGET', rk, key)
   n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
-  lk = ''
-  if n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
-  records = redis.call('HLEN', P .. 'rn')
+  lk, records = '', 0
+  if cur then lk = kind_of(cur)
+  elseif n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
+  -- the record count matters only to a name with no live entry (as in the scoped branch)
+  if n == 0 then records = redis.call('HLEN', P .. 'rn') end
 else
   local seen = view(P, depth, name, now)[name] or {}
   cur, n, lk, records = seen[key], 0, '', 0
@@ -322,11 +362,14 @@ if depth > 0 then
 end
 redis.call('HSET', rk, key, enc)
 if not cur then redis.call('HINCRBY', P .. 'rn', name, 1) end
+-- rx holds exactly the live entries that have an expiry
 local m = name .. '\\0' .. key
-if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m) else redis.call('ZREM', P .. 'rx', m) end
-gc_key(P, now, rk)
-gc_key(P, now, P .. 'rn')
-gc_key(P, now, P .. 'rx')
+if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m)
+elseif cur and exp_of(cur) ~= '' then redis.call('ZREM', P .. 'rx', m) end
+-- a key this write may have created gets the session's Redis TTL (rk and rn exist while the name has live entries)
+if n == 0 and exp ~= '' then gc_key(P, now, rk, P .. 'rn', P .. 'rx')
+elseif n == 0 then gc_key(P, now, rk, P .. 'rn')
+elseif exp ~= '' then gc_key(P, now, P .. 'rx') end
 return {'ok', v, int(now), exp}
 `;
 

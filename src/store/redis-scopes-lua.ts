@@ -1,7 +1,7 @@
 /**
  * Lua of the Redis engine for scopes (section 6) and cursors (section 7).
  * Like redis-lua.ts, every script touches the keys of ONE session (`{id}`
- * hash tag; COMMON is prepended, KEYS[1] is its `s` hash, ARGV[1] the time).
+ * hash tag; redis-lua.ts's helpers are prepended (sessionScript), KEYS[1] is its `s` hash, ARGV[1] the time).
  * The session's scope keys:
  *
  *   tx       hash depth, deadline, aborted: present while scopes are open, or
@@ -19,7 +19,7 @@
  * (redis-holds-lua.ts RELEASE_NOTED).
  */
 
-/** Helpers of the scope scripts (after COMMON). */
+/** Helpers of the scope scripts (after the session helpers). */
 export const SCOPES_COMMON = `
 local X = P .. 'tx'
 -- discards depths from..depth, innermost first: deletes their rows and answers their hold notes (name, token|quantity, ...)
@@ -196,7 +196,7 @@ return append({'aborted'}, notes)
 
 // ---- cursors -------------------------------------------------------------------
 
-/** Helpers of the cursor scripts (after COMMON). */
+/** Helpers of the cursor scripts (after the session helpers). */
 export const CURSORS_COMMON = `
 local CS = P .. 'cs'
 local function close(c)

@@ -4,7 +4,7 @@ import { BUCKETS, bucketOf, script, type Arg, type RedisConnection, type Reply }
 import * as S from './redis-scopes-lua.js';
 
 export interface RedisScopesDeps {
-  /** Runs a session script (COMMON prepended) on the session's keys. */
+  /** Runs a session script (with the helpers it uses: sessionScript) on the session's keys. */
   session(lua: string, id: string, args: Arg[]): Promise<Reply>;
   /** Releases the holds rolled-back scopes took, group by group (redis-holds.ts). */
   releaseNoted(id: string, notes: { name: string; token: number; quantity: number | null }[]): Promise<StoredHold[]>;

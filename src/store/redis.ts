@@ -2,7 +2,7 @@ import { TesseraError } from '../core/errors.js';
 import { checkDelete, planWrite } from '../core/records.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
 import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredRecord } from './contract.js';
-import { BUCKETS, bucketOf, RedisConnection, script, type Reply, type RedisStoreOptions } from './redis-client.js';
+import { BUCKETS, bucketOf, RedisConnection, type Reply, type RedisStoreOptions } from './redis-client.js';
 import { redisHolds } from './redis-holds.js';
 import * as L from './redis-lua.js';
 import { RedisQueue } from './redis-queue.js';
@@ -23,8 +23,7 @@ export { StoreUnavailableError, type RedisStoreOptions } from './redis-client.js
 export async function createRedisStore(options: RedisStoreOptions): Promise<SessionStore> {
   const r = new RedisConnection(options);
   await r.connect();
-  const COMMON = L.COMMON;
-  const s = (lua: string) => script(COMMON, lua);
+  const s = L.sessionScript;
   const sk = (id: string) => r.key(id, 's');
   const margin = String(r.marginMs);
   const bucketKeys = (id: string): string[] => {
