@@ -11,7 +11,7 @@ import { Cursors } from './cursors.js';
 import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from './queue.js';
 import { SessionFile } from './session-file.js';
-import type { EndedSession, RecordKind, SessionStore } from './store/contract.js';
+import type { EndedSession, RecordKind, RecordWrite, SessionStore, StoredRecord } from './store/contract.js';
 import { Transactions } from './transactions.js';
 import { Users } from './users.js';
 import { group, view, type MultipleRecordView, type RecordView } from './views.js';
@@ -168,8 +168,34 @@ export class Tessera {
    * fail) the key stays as it is.
    */
   async authenticate(client: Client, id: unknown, key: unknown, options: { rotate?: boolean } = {}): Promise<SessionContext> {
+    return (await this.accept(client, id, key, options.rotate ?? true)).ctx;
+  }
+
+  /**
+   * A PUT of a record as the HTTP face makes it: the authentication and the
+   * write in one store step where the engine can (AuthRequest.write: one
+   * round trip instead of two), else authenticate then putRecord. The
+   * answers, the errors and their order are those of the two calls;
+   * `accepted` runs once the credentials are accepted, before any error of
+   * the write.
+   */
+  async authenticateAndPut(client: Client, id: unknown, key: unknown, put: PutRequest, accepted: (ctx: SessionContext) => void): Promise<RecordView> {
+    let prepared: PreparedWrite | null = null;
+    try {
+      prepared = this.prepareWrite(null, put.name, put.key, put.body, put.ifMatch);
+    } catch {
+      // Refused on its own: putRecord below refuses it again, after the authentication, as it always has.
+    }
+    const { ctx, written } = await this.accept(client, id, key, true, prepared?.write);
+    accepted(ctx);
+    if (written) return view(written, prepared!.value);
+    if (ctx.transactionDepth !== 0) await this.transactions.enter(ctx);
+    return this.putRecord(ctx, put.name, put.key, put.body, put.ifMatch);
+  }
+
+  private async accept(client: Client, id: unknown, key: unknown, rotate: boolean, write?: RecordWrite):
+    Promise<{ ctx: SessionContext; written?: StoredRecord }> {
     if (!isWellFormedId(id) || !isWellFormedKey(key)) throw new TesseraError('SESSION_INVALID');
-    const rotate = options.rotate ?? true;
     const salt = newSalt();
     const next = rotate ? deriveKey(key, salt) : key;
     const result = await this.store.authenticate({
@@ -178,6 +204,7 @@ export class Tessera {
       client: client.roles.includes('admin') ? null : client.id,
       rotation: rotate ? { keyHash: hashKey(next), salt } : null,
       graceMs: this.config.session.graceWindow * 1000,
+      write,
     });
     switch (result.outcome) {
       case 'invalid':
@@ -187,12 +214,18 @@ export class Tessera {
         this.emit('security.key_replayed', result.session);
         throw new TesseraError('SESSION_KEY_REPLAYED');
       case 'grace':
-        return { session: result.session, key: deriveKey(key, result.graceSalt), client, ...noScopes(result.scopes) };
+        return {
+          ctx: { session: result.session, key: deriveKey(key, result.graceSalt), client, ...noScopes(result.scopes) },
+          written: result.written,
+        };
       case 'current':
         // A role change made by an admin rotates in either mode (privilegeChanged).
         return {
-          session: result.session, key: result.privilegeChanged || result.session.rotation === 'per-request' ? next : key, client,
-          ...noScopes(result.scopes),
+          ctx: {
+            session: result.session, key: result.privilegeChanged || result.session.rotation === 'per-request' ? next : key, client,
+            ...noScopes(result.scopes),
+          },
+          written: result.written,
         };
     }
   }
@@ -241,6 +274,16 @@ export class Tessera {
   // ---- records ---------------------------------------------------------------
 
   async putRecord(ctx: SessionContext, name: unknown, key: unknown, body: unknown, ifMatchHeader?: unknown): Promise<RecordView> {
+    const { write, value } = this.prepareWrite(ctx, name, key, body, ifMatchHeader)!;
+    return view(await this.store.putRecord(ctx.session.id, write), value);
+  }
+
+  /**
+   * A record write checked against everything but the session's records,
+   * or the error. Without a session (`ctx` null), null for a record type
+   * with write roles: the check needs the session's roles.
+   */
+  private prepareWrite(ctx: SessionContext | null, name: unknown, key: unknown, body: unknown, ifMatchHeader?: unknown): PreparedWrite | null {
     const n = recordName(name);
     const k = key === undefined || key === null ? null : entryKey(key);
     const b = bodyObject(body, ['value', 'ttl']);
@@ -249,7 +292,8 @@ export class Tessera {
     const ttl = optionalSeconds(b, 'ttl', this.config.session.maxLifespan); // a record never outlives its session
     const version = ifMatch(ifMatchHeader);
     const type = this.recordType(n);
-    if (type?.writeRoles && !hasAnyRole(ctx, type.writeRoles)) throw new TesseraError('FORBIDDEN');
+    if (type?.writeRoles && ctx === null) return null;
+    if (type?.writeRoles && !hasAnyRole(ctx!, type.writeRoles)) throw new TesseraError('FORBIDDEN');
     const kind: RecordKind = type?.kind ?? (k === null ? 'single' : 'multiple');
     if (kind === 'multiple' && k === null) {
       throw new TesseraError('INVALID_REQUEST', `Record '${n}' is a multiple record: write one entry with PUT /records/${n}/{key}.`, { field: 'key' });
@@ -267,11 +311,13 @@ export class Tessera {
       });
     }
     const ttlSeconds = ttl ?? type?.ttl ?? null;
-    const stored = await this.store.putRecord(ctx.session.id, {
-      name: n, key: k, kind, value: json, ttlMs: ttlSeconds === null ? null : ttlSeconds * 1000,
-      ifVersion: version, maxEntries: type?.maxEntries ?? 1000, maxRecords: this.config.session.maxRecords,
-    });
-    return view(stored, b.value);
+    return {
+      write: {
+        name: n, key: k, kind, value: json, ttlMs: ttlSeconds === null ? null : ttlSeconds * 1000,
+        ifVersion: version, maxEntries: type?.maxEntries ?? 1000, maxRecords: this.config.session.maxRecords,
+      },
+      value: b.value,
+    };
   }
 
   async getRecord(ctx: SessionContext, name: unknown, key?: unknown): Promise<RecordView | MultipleRecordView> {
@@ -434,6 +480,20 @@ export class Tessera {
 }
 
 /** A session with no scope state is at depth 0 without asking the store again. */
+/** A PUT of a record, as it came (authenticateAndPut checks it). */
+export interface PutRequest {
+  name: unknown;
+  key: unknown;
+  body: unknown;
+  ifMatch?: unknown;
+}
+
+/** A record write that passed every check but the session's records, and the value as given. */
+interface PreparedWrite {
+  write: RecordWrite;
+  value: unknown;
+}
+
 function noScopes(scopes: boolean): { transactionDepth?: number } {
   return scopes ? {} : { transactionDepth: 0 };
 }

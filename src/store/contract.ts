@@ -349,6 +349,16 @@ export interface AuthRequest {
   rotation: KeyRotation | null;
   /** How long the replaced key stays servable (ms). */
   graceMs: number;
+  /**
+   * A record write to make in this same step (a PUT of a record: one round
+   * trip instead of two). It is made only when the key is accepted (current
+   * or grace), the session has no scope state (`scopes` false) and the write
+   * passes the rules exactly as putRecord would check them; the outcome then
+   * carries it as `written`. Otherwise nothing of it is written, and the
+   * caller makes it with putRecord (which throws the refusal). An engine may
+   * leave every write to the caller.
+   */
+  write?: RecordWrite;
 }
 
 /**
@@ -362,9 +372,9 @@ export type Authentication =
    * a pending role change was applied and the key rotated with no grace, in
    * whichever rotation mode (only when a rotation was given).
    */
-  | { outcome: 'current'; session: SessionInfo; privilegeChanged?: boolean; scopes: boolean }
+  | { outcome: 'current'; session: SessionInfo; privilegeChanged?: boolean; scopes: boolean; written?: StoredRecord }
   /** The key just replaced, within the grace window: access recorded, nothing rotated. */
-  | { outcome: 'grace'; session: SessionInfo; graceSalt: Buffer; scopes: boolean }
+  | { outcome: 'grace'; session: SessionInfo; graceSalt: Buffer; scopes: boolean; written?: StoredRecord }
   /** A superseded key: the session was revoked (ended) in this same step. */
   | { outcome: 'replayed'; session: SessionInfo }
   /** Unknown session, unknown key, expired, or another client's. */

@@ -57,6 +57,37 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     return out;
   }
 
+  /** A record write outside any scope (putRecord's rules); throws its refusal. */
+  function writeRecord(e: MemoryEntry, w: RecordWrite, now: number): StoredRecord {
+    const map = e.records.get(w.name);
+    const entries = liveEntries(map, now);
+    const current = map?.get(w.key ?? '');
+    const liveRecords = [...e.records.keys()].filter((n) => n === w.name ? entries.length > 0 : liveEntries(e.records.get(n), now).length > 0).length;
+    const version = planWrite(w, {
+      liveKind: entries[0]?.kind ?? null,
+      currentVersion: current ? current.version : 0,
+      liveEntries: entries.length,
+      liveRecords,
+    });
+    const record: StoredRecord = {
+      name: w.name, key: w.key, kind: w.kind, value: w.value, version,
+      updatedAt: now, ttlMs: w.ttlMs, expiresAt: w.ttlMs === null ? null : now + w.ttlMs,
+    };
+    if (map && entries.length > 0) map.set(w.key ?? '', record);
+    else e.records.set(w.name, new Map([[w.key ?? '', record]]));
+    return { ...record };
+  }
+
+  /** The write that rides on an authentication (AuthRequest.write): undefined when refused, for putRecord to throw. */
+  function tryWrite(e: MemoryEntry, w: RecordWrite, now: number): StoredRecord | undefined {
+    try {
+      return writeRecord(e, w, now);
+    } catch (err) {
+      if (err instanceof TesseraError) return undefined;
+      throw err;
+    }
+  }
+
   function remove(id: string): EndedSession | null {
     const e = sessions.get(id);
     if (!e) return null;
@@ -125,14 +156,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       e.session.nextTimeout = nextTimeoutOf(e.session, now); // the sweep reschedules it when due
       // A role change made by an admin: served under the new roles, with a new key and no grace.
       const roles = e.session.user && req.rotation ? users.takePendingRoles(req.id, e.session.user.name) : null;
+      const hasScopes = scopes.hasState(req.id);
+      const written = req.write && !hasScopes ? tryWrite(e, req.write, now) : undefined;
       if (roles) {
         e.keys = rotated(e.keys, req.rotation!, 0);
         e.session.user = { name: e.session.user!.name, roles };
-        return { outcome: 'current', session: copy(e.session), privilegeChanged: true, scopes: scopes.hasState(req.id) };
+        return { outcome: 'current', session: copy(e.session), privilegeChanged: true, scopes: hasScopes, written };
       }
       const session = copy(e.session);
-      const hasScopes = scopes.hasState(req.id);
-      return check === 'grace' ? { outcome: 'grace', session, graceSalt: e.keys.graceSalt!, scopes: hasScopes } : { outcome: 'current', session, scopes: hasScopes };
+      return check === 'grace'
+        ? { outcome: 'grace', session, graceSalt: e.keys.graceSalt!, scopes: hasScopes, written }
+        : { outcome: 'current', session, scopes: hasScopes, written };
     },
 
     async changePrivilege(id: string, next: KeyRotation, user: SessionUser | null) {
@@ -142,25 +176,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     async putRecord(sessionId: string, w: RecordWrite) {
       const now = clock();
       const e = liveOrInvalid(sessionId);
-      const scoped = scopes.put(e, w, now);
-      if (scoped) return scoped;
-      const map = e.records.get(w.name);
-      const entries = liveEntries(map, now);
-      const current = map?.get(w.key ?? '');
-      const liveRecords = [...e.records.keys()].filter((n) => n === w.name ? entries.length > 0 : liveEntries(e.records.get(n), now).length > 0).length;
-      const version = planWrite(w, {
-        liveKind: entries[0]?.kind ?? null,
-        currentVersion: current ? current.version : 0,
-        liveEntries: entries.length,
-        liveRecords,
-      });
-      const record: StoredRecord = {
-        name: w.name, key: w.key, kind: w.kind, value: w.value, version,
-        updatedAt: now, ttlMs: w.ttlMs, expiresAt: w.ttlMs === null ? null : now + w.ttlMs,
-      };
-      if (map && entries.length > 0) map.set(w.key ?? '', record);
-      else e.records.set(w.name, new Map([[w.key ?? '', record]]));
-      return { ...record };
+      return scopes.put(e, w, now) ?? writeRecord(e, w, now);
     },
 
     async getRecord(sessionId, name) {

@@ -205,60 +205,68 @@ return f
 `;
 
 /**
- * ARGV: now, presented hash, client ('' = any), new hash ('' = no rotation),
- * salt (hex), graceMs, margin. Answers {outcome, fields..., extra}.
+ * The authentication of ARGV[2..7]: presented hash, client ('' = any), new
+ * hash ('' = no rotation), salt (hex), graceMs, margin. Answers {outcome,
+ * fields..., extra, scopes}.
  */
-export const AUTHENTICATE = `
-local s = KEYS[1]
-local all = redis.call('HMGET', s, 'client','rotation','queue','idle','life','created','last','next','expires','user',
-  'kh', 'sup', 'gu', 'gs', 'un', 'pend', 'pn', 'gc')
-local f = {unpack(all, 1, 10)}
-if not is_live(f, now) then return {'invalid'} end
-if ARGV[3] ~= '' and f[1] ~= ARGV[3] then return {'invalid'} end
-local k = {unpack(all, 11, 18)}
-local presented = ARGV[2]
-local check
-if k[1] == presented then check = 'current' else
-  local sup, at = k[2] or '', -1
-  for i = 0, #sup / 32 - 1 do
-    if string.sub(sup, i * 32 + 1, i * 32 + 32) == presented then at = i break end
+const AUTH_FN = `
+local function authenticate()
+  local s = KEYS[1]
+  local all = redis.call('HMGET', s, 'client','rotation','queue','idle','life','created','last','next','expires','user',
+    'kh', 'sup', 'gu', 'gs', 'un', 'pend', 'pn', 'gc')
+  local f = {unpack(all, 1, 10)}
+  if not is_live(f, now) then return {'invalid'} end
+  if ARGV[3] ~= '' and f[1] ~= ARGV[3] then return {'invalid'} end
+  local k = {unpack(all, 11, 18)}
+  local presented = ARGV[2]
+  local check
+  if k[1] == presented then check = 'current' else
+    local sup, at = k[2] or '', -1
+    for i = 0, #sup / 32 - 1 do
+      if string.sub(sup, i * 32 + 1, i * 32 + 32) == presented then at = i break end
+    end
+    if at == 0 and now < tonumber(k[3]) and k[4] ~= '' then check = 'grace'
+    elseif at >= 0 then check = 'replayed'
+    else return {'invalid'} end
   end
-  if at == 0 and now < tonumber(k[3]) and k[4] ~= '' then check = 'grace'
-  elseif at >= 0 then check = 'replayed'
-  else return {'invalid'} end
-end
-if check == 'replayed' then
-  local un = k[5] or ''
-  local held = remove_session(P)
-  return append(append({'replayed'}, f), append({un}, held))
-end
-local rotate = ARGV[4] ~= ''
-local rotated = false
-local nxt = math.min(now + tonumber(f[4]) * 1000, tonumber(f[6]) + tonumber(f[5]) * 1000)
-if check == 'current' and rotate and f[2] == 'per-request' then
-  new_key(P, s, ARGV[4], now + tonumber(ARGV[6]), ARGV[5], k[1], k[2] or '', 'last', int(now), 'next', int(nxt))
-  rotated = true
-else
-  redis.call('HSET', s, 'last', int(now), 'next', int(nxt))
-end
-f[7] = int(now)
-f[8] = int(nxt)
-local extra = ''
-if rotate and k[5] and k[5] ~= '' and k[6] then
-  -- a role change made by an admin: served under the new roles, new key, no grace
-  redis.call('HDEL', s, 'pend', 'pn', 'pe')
-  if k[7] == k[5] then
-    if rotated then redis.call('HSET', s, 'gu', '0', 'gs', '') else new_key(P, s, ARGV[4], 0, '', k[1], k[2] or '') end
-    redis.call('HSET', s, 'user', k[6])
-    f[10] = k[6]
-    check = 'current'
-    extra = 'privilege'
+  if check == 'replayed' then
+    local un = k[5] or ''
+    local held = remove_session(P)
+    return append(append({'replayed'}, f), append({un}, held))
   end
+  local rotate = ARGV[4] ~= ''
+  local rotated = false
+  local nxt = math.min(now + tonumber(f[4]) * 1000, tonumber(f[6]) + tonumber(f[5]) * 1000)
+  if check == 'current' and rotate and f[2] == 'per-request' then
+    new_key(P, s, ARGV[4], now + tonumber(ARGV[6]), ARGV[5], k[1], k[2] or '', 'last', int(now), 'next', int(nxt))
+    rotated = true
+  else
+    redis.call('HSET', s, 'last', int(now), 'next', int(nxt))
+  end
+  f[7] = int(now)
+  f[8] = int(nxt)
+  local extra = ''
+  if rotate and k[5] and k[5] ~= '' and k[6] then
+    -- a role change made by an admin: served under the new roles, new key, no grace
+    redis.call('HDEL', s, 'pend', 'pn', 'pe')
+    if k[7] == k[5] then
+      if rotated then redis.call('HSET', s, 'gu', '0', 'gs', '') else new_key(P, s, ARGV[4], 0, '', k[1], k[2] or '') end
+      redis.call('HSET', s, 'user', k[6])
+      f[10] = k[6]
+      check = 'current'
+      extra = 'privilege'
+    end
+  end
+  if check == 'grace' then extra = k[4] end
+  gc(P, now, nxt, tonumber(ARGV[7]), false, k[8] or '0')
+  -- scopes: '1' when the session has scopes open or an abort to report (the request must enter them)
+  return append({check}, append(f, {extra, tostring(redis.call('EXISTS', P .. 'tx'))}))
 end
-if check == 'grace' then extra = k[4] end
-gc(P, now, nxt, tonumber(ARGV[7]), false, k[8] or '0')
--- scopes: '1' when the session has scopes open or an abort to report (the request must enter them)
-return append({check}, append(f, {extra, tostring(redis.call('EXISTS', P .. 'tx'))}))
+`;
+
+/** ARGV: now, then authenticate's. Answers {outcome, fields..., extra, scopes}. */
+export const AUTHENTICATE = AUTH_FN + `
+return authenticate()
 `;
 
 /**
@@ -309,68 +317,91 @@ return append(append({'ended'}, f), append({un}, held))
 `;
 
 /**
- * ARGV: now, name, key ('' for a single record), kind, value, ttlMs (''),
- * ifVersion (''), maxEntries, maxRecords. {'ok', version, updatedAt, expiresAt}
- * or {'reject', liveKind, currentVersion, liveEntries, liveRecords}. With a
- * scope open, checked against what the session sees and written into the
- * innermost scope; a write that starts the name fresh also drops it there.
+ * A record write on a live session: ARGV[o+1 .. o+8] are name, key ('' for a
+ * single record), kind, value, ttlMs (''), ifVersion (''), maxEntries,
+ * maxRecords. {'ok', version, updatedAt, expiresAt} or {'reject', liveKind,
+ * currentVersion, liveEntries, liveRecords}. With a scope open, checked
+ * against what the session sees and written into the innermost scope; a
+ * write that starts the name fresh also drops it there.
  */
-export const PUT_RECORD = `
-local f = fields(KEYS[1])
-if not is_live(f, now) then return {'invalid'} end
-prune(P, now)
-local name, key, kind, ttl, ifv = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7]
-local rk = P .. 'r:' .. name
-local depth = depth_of(P)
-local cur, n, lk, records
-if depth == 0 then
-  cur = redis.call('HGET', rk, key)
-  n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
-  lk, records = '', 0
-  if cur then lk = kind_of(cur)
-  elseif n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
-  -- the record count matters only to a name with no live entry (as in the scoped branch)
-  if n == 0 then records = redis.call('HLEN', P .. 'rn') end
-else
-  local seen = view(P, depth, name, now)[name] or {}
-  cur, n, lk, records = seen[key], 0, '', 0
-  for _, e in pairs(seen) do
-    n = n + 1
-    lk = kind_of(e)
+const PUT_FN = `
+local function put_record(o)
+  prune(P, now)
+  local name, key, kind, value, ttl, ifv = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
+  local rk = P .. 'r:' .. name
+  local depth = depth_of(P)
+  local cur, n, lk, records
+  if depth == 0 then
+    cur = redis.call('HGET', rk, key)
+    n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
+    lk, records = '', 0
+    if cur then lk = kind_of(cur)
+    elseif n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
+    -- the record count matters only to a name with no live entry (as in the scoped branch)
+    if n == 0 then records = redis.call('HLEN', P .. 'rn') end
+  else
+    local seen = view(P, depth, name, now)[name] or {}
+    cur, n, lk, records = seen[key], 0, '', 0
+    for _, e in pairs(seen) do
+      n = n + 1
+      lk = kind_of(e)
+    end
+    if n == 0 then for _ in pairs(view(P, depth, nil, now)) do records = records + 1 end end
   end
-  if n == 0 then for _ in pairs(view(P, depth, nil, now)) do records = records + 1 end end
-end
-local cv = 0
-if cur then cv = version_of(cur) end
-if (lk ~= '' and lk ~= kind) or (ifv ~= '' and tonumber(ifv) ~= cv) or (lk == '' and records >= tonumber(ARGV[9]))
-  or (kind == 'multiple' and cv == 0 and n >= tonumber(ARGV[8])) then
-  return {'reject', lk, cv, n, records}
-end
-local v = cv + 1
-local exp = ''
-if ttl ~= '' then exp = int(now + tonumber(ttl)) end
-local enc = string.sub(kind, 1, 1) .. '|' .. v .. '|' .. int(now) .. '|' .. ttl .. '|' .. exp .. '|' .. ARGV[5]
-if depth > 0 then
-  local top = P .. 'tx:' .. depth
-  if n == 0 then
-    drop_rows(top, name)
-    redis.call('HSET', top, name .. '\\0/', 'drop')
+  local cv = 0
+  if cur then cv = version_of(cur) end
+  if (lk ~= '' and lk ~= kind) or (ifv ~= '' and tonumber(ifv) ~= cv) or (lk == '' and records >= tonumber(ARGV[o + 8]))
+    or (kind == 'multiple' and cv == 0 and n >= tonumber(ARGV[o + 7])) then
+    return {'reject', lk, cv, n, records}
   end
-  redis.call('HSET', top, name .. '\\0' .. key, enc)
-  gc_key(P, now, top)
+  local v = cv + 1
+  local exp = ''
+  if ttl ~= '' then exp = int(now + tonumber(ttl)) end
+  local enc = string.sub(kind, 1, 1) .. '|' .. v .. '|' .. int(now) .. '|' .. ttl .. '|' .. exp .. '|' .. value
+  if depth > 0 then
+    local top = P .. 'tx:' .. depth
+    if n == 0 then
+      drop_rows(top, name)
+      redis.call('HSET', top, name .. '\\0/', 'drop')
+    end
+    redis.call('HSET', top, name .. '\\0' .. key, enc)
+    gc_key(P, now, top)
+    return {'ok', v, int(now), exp}
+  end
+  redis.call('HSET', rk, key, enc)
+  if not cur then redis.call('HINCRBY', P .. 'rn', name, 1) end
+  -- rx holds exactly the live entries that have an expiry
+  local m = name .. '\\0' .. key
+  if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m)
+  elseif cur and exp_of(cur) ~= '' then redis.call('ZREM', P .. 'rx', m) end
+  -- a key this write may have created gets the session's Redis TTL (rk and rn exist while the name has live entries)
+  if n == 0 and exp ~= '' then gc_key(P, now, rk, P .. 'rn', P .. 'rx')
+  elseif n == 0 then gc_key(P, now, rk, P .. 'rn')
+  elseif exp ~= '' then gc_key(P, now, P .. 'rx') end
   return {'ok', v, int(now), exp}
 end
-redis.call('HSET', rk, key, enc)
-if not cur then redis.call('HINCRBY', P .. 'rn', name, 1) end
--- rx holds exactly the live entries that have an expiry
-local m = name .. '\\0' .. key
-if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m)
-elseif cur and exp_of(cur) ~= '' then redis.call('ZREM', P .. 'rx', m) end
--- a key this write may have created gets the session's Redis TTL (rk and rn exist while the name has live entries)
-if n == 0 and exp ~= '' then gc_key(P, now, rk, P .. 'rn', P .. 'rx')
-elseif n == 0 then gc_key(P, now, rk, P .. 'rn')
-elseif exp ~= '' then gc_key(P, now, P .. 'rx') end
-return {'ok', v, int(now), exp}
+`;
+
+/** ARGV: now, then put_record's. */
+export const PUT_RECORD = PUT_FN + `
+local f = fields(KEYS[1])
+if not is_live(f, now) then return {'invalid'} end
+return put_record(1)
+`;
+
+/**
+ * A PUT of a record in one step (AuthRequest.write). ARGV: now,
+ * authenticate's six, then put_record's eight. Answers authenticate's reply,
+ * followed by put_record's {'ok', ...} when the key was accepted, the session
+ * has no scope state and the write passed; else nothing is written.
+ */
+export const AUTHENTICATE_PUT = AUTH_FN + PUT_FN + `
+local a = authenticate()
+if (a[1] == 'current' or a[1] == 'grace') and a[#a] == '0' then
+  local w = put_record(7)
+  if w[1] == 'ok' then append(a, w) end
+end
+return a
 `;
 
 /** ARGV: now, name ('' = every record). {'ok', name, key, encoded, ...}: with a scope open, what the session sees. */

@@ -2,7 +2,7 @@ import { TesseraError } from '../core/errors.js';
 import { checkDelete, planWrite } from '../core/records.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
 import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredRecord } from './contract.js';
-import { BUCKETS, bucketOf, RedisConnection, type Reply, type RedisStoreOptions } from './redis-client.js';
+import { BUCKETS, bucketOf, RedisConnection, type Arg, type Reply, type RedisStoreOptions } from './redis-client.js';
 import { redisHolds } from './redis-holds.js';
 import * as L from './redis-lua.js';
 import { RedisQueue } from './redis-queue.js';
@@ -107,6 +107,19 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
     return f ? toSession(id, f) : null;
   }
 
+  /** put_record's ARGV (redis-lua.ts). */
+  function writeArgs(w: RecordWrite): Arg[] {
+    return [w.name, w.key ?? '', w.kind, w.value, w.ttlMs ?? '', w.ifVersion ?? '', w.maxEntries, w.maxRecords];
+  }
+
+  /** The record put_record wrote: its {'ok', version, updatedAt, expiresAt} at res[at]. */
+  function stored(w: RecordWrite, res: Reply[], at: number): StoredRecord {
+    return {
+      name: w.name, key: w.key, kind: w.kind, value: w.value, version: Number(res[at + 1]), updatedAt: Number(res[at + 2]),
+      ttlMs: w.ttlMs, expiresAt: res[at + 3] === '' ? null : Number(res[at + 3]),
+    };
+  }
+
   function fail(res: Reply): void {
     if (res?.[0] === 'invalid') throw new TesseraError('SESSION_INVALID');
   }
@@ -126,8 +139,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
     getSession,
 
     async authenticate(req: AuthRequest): Promise<Authentication> {
-      const res = await r.run(s(L.AUTHENTICATE), [sk(req.id)], [r.now(), req.keyHash, req.client ?? '',
-        req.rotation?.keyHash ?? '', req.rotation?.salt.toString('hex') ?? '', req.graceMs, margin]);
+      const args: Arg[] = [r.now(), req.keyHash, req.client ?? '',
+        req.rotation?.keyHash ?? '', req.rotation?.salt.toString('hex') ?? '', req.graceMs, margin];
+      const w = req.write;
+      if (w) args.push(...writeArgs(w));
+      const res = await r.run(s(w ? L.AUTHENTICATE_PUT : L.AUTHENTICATE), [sk(req.id)], args);
+      // the write's {'ok', ...} follows the 13 items of an accepted authentication when it was made
+      const written = w && (res[0] === 'current' || res[0] === 'grace') && res[13] === 'ok' ? stored(w, res, 13) : undefined;
       switch (res[0]) {
         case 'replayed': {
           const ended = await finishEnd(req.id, res.slice(1, 11), res[11], res.slice(12));
@@ -135,13 +153,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
         }
         case 'grace': {
           const session = toSession(req.id, res.slice(1, 11));
-          return { outcome: 'grace', session, graceSalt: Buffer.from(res[11], 'hex'), scopes: res[12] === '1' };
+          return { outcome: 'grace', session, graceSalt: Buffer.from(res[11], 'hex'), scopes: res[12] === '1', written };
         }
         case 'current': {
           const session = toSession(req.id, res.slice(1, 11));
           return res[11] === 'privilege'
-            ? { outcome: 'current', session, privilegeChanged: true, scopes: res[12] === '1' }
-            : { outcome: 'current', session, scopes: res[12] === '1' };
+            ? { outcome: 'current', session, privilegeChanged: true, scopes: res[12] === '1', written }
+            : { outcome: 'current', session, scopes: res[12] === '1', written };
         }
         default:
           return { outcome: 'invalid' };
@@ -160,17 +178,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
     },
 
     async putRecord(sessionId: string, w: RecordWrite) {
-      const res = await r.run(s(L.PUT_RECORD), [sk(sessionId)], [r.now(), w.name, w.key ?? '', w.kind, w.value,
-        w.ttlMs ?? '', w.ifVersion ?? '', w.maxEntries, w.maxRecords]);
+      const res = await r.run(s(L.PUT_RECORD), [sk(sessionId)], [r.now(), ...writeArgs(w)]);
       fail(res);
       if (res[0] === 'reject') {
         planWrite(w, { liveKind: (res[1] || null) as RecordKind | null, currentVersion: Number(res[2]), liveEntries: Number(res[3]), liveRecords: Number(res[4]) });
         throw new Error('redis: a refused write passed the rules'); // unreachable: the script and planWrite agree
       }
-      return {
-        name: w.name, key: w.key, kind: w.kind, value: w.value, version: Number(res[1]), updatedAt: Number(res[2]),
-        ttlMs: w.ttlMs, expiresAt: res[3] === '' ? null : Number(res[3]),
-      };
+      return stored(w, res, 0);
     },
 
     async getRecord(sessionId, name) {

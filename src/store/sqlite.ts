@@ -303,18 +303,36 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
       } else {
         q.touch.run(now, session.nextTimeout, req.id);
       }
-      return check === 'grace' ? { outcome: 'grace', session, graceSalt: keys.graceSalt!, scopes: hasScopes } : { outcome: 'current', session, scopes: hasScopes };
+      const written = req.write && !hasScopes ? tryWrite(req.id, req.write, now) : undefined;
+      return check === 'grace'
+        ? { outcome: 'grace', session, graceSalt: keys.graceSalt!, scopes: hasScopes, written }
+        : { outcome: 'current', session, scopes: hasScopes, written };
     };
-    // Without a user there is no pending role change to take: one write, no savepoint needed.
-    return session.user && req.rotation ? inSavepoint(write) : write();
+    // Without a user there is no pending role change to take, and without a record write it is one write: no savepoint needed.
+    return (session.user && req.rotation) || req.write ? inSavepoint(write) : write();
   }, { savepoint: false });
 
   const changePrivilege = step(setPrivilege);
+
+  /** The write that rides on an authentication (AuthRequest.write): undefined when refused, for putRecord to throw. */
+  function tryWrite(id: string, w: RecordWrite, now: number): StoredRecord | undefined {
+    try {
+      return writeRecord(id, w, now);
+    } catch (err) {
+      if (err instanceof TesseraError) return undefined;
+      throw err;
+    }
+  }
 
   const putRecord = step((id: string, w: RecordWrite): StoredRecord => {
     const now = clock();
     requireLive(id, now);
     if (scopes.depth(id) > 0) return inSavepoint(() => scopes.put(id, w, now)!);
+    return writeRecord(id, w, now);
+  }, { savepoint: false });
+
+  /** A record write outside any scope; throws its refusal before writing anything. */
+  function writeRecord(id: string, w: RecordWrite, now: number): StoredRecord {
     const key = w.key ?? '';
     const [liveKind, liveEntries, liveVersion] = q.liveName.get(key, id, w.name, now) as [RecordKind | null, number, number | null];
     const version = planWrite(w, {
@@ -334,7 +352,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
       upsert();
     }
     return { name: w.name, key: w.key, kind: w.kind, value: w.value, version, updatedAt: now, ttlMs: w.ttlMs, expiresAt: expires_at };
-  }, { savepoint: false });
+  }
 
   const deleteRecord = step((id: string, name: string, key: string | null, ifVersion: number | null): boolean => {
     const now = clock();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hashKey } from '../../src/core/keys.js';
 import { SessionClient, using } from '../helpers/harness.js';
 
 const TYPES = {
@@ -107,6 +108,53 @@ export function recordsSuite(engine: string): void {
       assert.equal((await s.req('DELETE', '/v1/session/records/search_results')).status, 200);
       assert.equal((await s.req('GET', '/v1/session/records/search_results')).status, 404);
     }));
+
+    it('answers a PUT as before now that it rides on the authentication: refused, it still rotates the key and changes nothing', () =>
+      using(engine, TYPES, async ({ app }) => {
+        const s = await SessionClient.create(app);
+        await s.req('PUT', '/v1/session/records/r', { value: 'a' });
+        const sent = s.key;
+        const refused = await s.req('PUT', '/v1/session/records/r', { value: 'b' }, { 'if-match': '5' });
+        assert.equal(refused.status, 412);
+        assert.equal(typeof refused.headers['session-key'], 'string');
+        assert.notEqual(refused.headers['session-key'], sent, 'the key rotated all the same');
+        assert.equal((await s.send('GET', '/v1/session/records/r', undefined, {}, sent)).status, 200, 'the replaced key is in its grace window');
+        assert.equal((await s.req('GET', '/v1/session/records/r')).body.value, 'a');
+        // The credentials are checked first: a bad body with a wrong key is SESSION_INVALID, with the right one INVALID_REQUEST.
+        const wrongKey = await s.send('PUT', '/v1/session/records/r', { nope: 1 }, {}, 'A'.repeat(43));
+        assert.equal(wrongKey.body.error.code, 'SESSION_INVALID');
+        const badBody = await s.req('PUT', '/v1/session/records/r', { nope: 1 });
+        assert.equal(badBody.body.error.code, 'INVALID_REQUEST');
+        assert.equal(typeof badBody.headers['session-key'], 'string');
+        // A record type with write roles needs the session's roles: the same FORBIDDEN, after the authentication.
+        const forbidden = await s.req('PUT', '/v1/session/records/profile', { value: 1 });
+        assert.equal(forbidden.body.error.code, 'FORBIDDEN');
+        assert.equal(typeof forbidden.headers['session-key'], 'string');
+        assert.equal((await s.req('GET', '/v1/session/records/r')).status, 200, 'the session goes on');
+      }));
+
+    it('makes the write of an authentication only when the key is accepted, no scope is open and the rules hold', () =>
+      using(engine, {}, async ({ app, store }) => {
+        const s = await SessionClient.create(app);
+        await s.req('PUT', '/v1/session/records/r', { value: 'a' });
+        const write = (ifVersion: number | null, value: string) => ({
+          name: 'r', key: null, kind: 'single' as const, value, ttlMs: null, ifVersion, maxEntries: 1000, maxRecords: 100,
+        });
+        const auth = (key: string, w: ReturnType<typeof write>) =>
+          store.authenticate({ id: s.id, keyHash: hashKey(key), client: 'web', rotation: null, graceMs: 10_000, write: w });
+        const made = await auth(s.key, write(1, '"b"'));
+        assert.equal(made.outcome, 'current');
+        assert.equal(made.outcome === 'current' && made.written?.version, 2);
+        const refused = await auth(s.key, write(1, '"c"'));
+        assert.equal(refused.outcome === 'current' && refused.written, undefined, 'a refused write is left to putRecord');
+        assert.equal((await auth('B'.repeat(43), write(null, '"d"'))).outcome, 'invalid');
+        assert.deepEqual((await store.getRecord(s.id, 'r')).map((r) => [r.version, r.value]), [[2, '"b"']]);
+        assert.equal((await s.req('POST', '/v1/session/transactions')).status, 200);
+        const scoped = await auth(s.key, write(null, '"e"'));
+        assert.equal(scoped.outcome === 'current' && scoped.scopes, true);
+        assert.equal(scoped.outcome === 'current' && scoped.written, undefined, 'with a scope open, the write goes through the scopes');
+        assert.equal((await s.req('GET', '/v1/session/records/r')).body.value, 'b');
+      }));
 
     it('honours If-Match on PUT and DELETE, quoted or not; 0 means only if absent', () => using(engine, {}, async ({ app }) => {
       const s = await SessionClient.create(app);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../service.js';
-import { SESSION, withSession } from '../server.js';
+import { SESSION, sessionHeaders, withSession } from '../server.js';
 
 type Params = { name: string; key?: string };
 
@@ -20,10 +20,12 @@ export function recordRoutes(app: FastifyInstance, tessera: Tessera): void {
     }));
 
   for (const path of ['/v1/session/records/:name', '/v1/session/records/:name/:key']) {
-    app.put<{ Params: Params }>(path, { config }, withSession(tessera, async (ctx, request) => {
+    // Not withSession: the authentication and the write go to the store as one step where the engine can.
+    app.put<{ Params: Params }>(path, { config }, async (request, reply) => {
       const p = request.params as Params;
-      return tessera.putRecord(ctx, p.name, p.key, request.body, request.headers['if-match']);
-    }));
+      return tessera.authenticateAndPut(request.client!, request.headers['session-id'], request.headers['session-key'],
+        { name: p.name, key: p.key, body: request.body, ifMatch: request.headers['if-match'] }, (ctx) => sessionHeaders(reply, ctx));
+    });
     app.delete<{ Params: Params }>(path, { config }, withSession(tessera, async (ctx, request) => {
       const p = request.params as Params;
       return tessera.deleteRecord(ctx, p.name, p.key, request.headers['if-match']);
