@@ -19,6 +19,19 @@ export interface WriteContext {
 }
 
 /** Checks a write against the live state; returns the version it will have. */
+/**
+ * The write that rides on an authentication (AuthRequest.write): its result,
+ * or undefined when the rules refuse it, for putRecord to throw that refusal.
+ */
+export function unlessRefused<T>(write: () => T): T | undefined {
+  try {
+    return write();
+  } catch (err) {
+    if (err instanceof TesseraError) return undefined;
+    throw err;
+  }
+}
+
 export function planWrite(write: RecordWrite, ctx: WriteContext): number {
   if (ctx.liveKind !== null && ctx.liveKind !== write.kind) {
     throw new TesseraError('INVALID_REQUEST',

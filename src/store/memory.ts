@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { TesseraError } from '../core/errors.js';
 import { ExpiryWheel } from '../core/expiry-wheel.js';
-import { checkDelete, isLive, planWrite } from '../core/records.js';
+import { checkDelete, isLive, planWrite, unlessRefused } from '../core/records.js';
 import { checkKey, nextTimeoutOf, rotated, type KeyState, type SessionInfo, type SessionUser } from '../core/session.js';
 import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordWrite, SessionStore, StoredRecord } from './contract.js';
 import { createMemoryCursors } from './memory-cursors.js';
@@ -78,15 +78,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     return { ...record };
   }
 
-  /** The write that rides on an authentication (AuthRequest.write): undefined when refused, for putRecord to throw. */
-  function tryWrite(e: MemoryEntry, w: RecordWrite, now: number): StoredRecord | undefined {
-    try {
-      return writeRecord(e, w, now);
-    } catch (err) {
-      if (err instanceof TesseraError) return undefined;
-      throw err;
-    }
-  }
 
   function remove(id: string): EndedSession | null {
     const e = sessions.get(id);
@@ -157,7 +148,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       // A role change made by an admin: served under the new roles, with a new key and no grace.
       const roles = e.session.user && req.rotation ? users.takePendingRoles(req.id, e.session.user.name) : null;
       const hasScopes = scopes.hasState(req.id);
-      const written = req.write && !hasScopes ? tryWrite(e, req.write, now) : undefined;
+      const written = req.write && !hasScopes ? unlessRefused(() => writeRecord(e, req.write!, now)) : undefined;
       if (roles) {
         e.keys = rotated(e.keys, req.rotation!, 0);
         e.session.user = { name: e.session.user!.name, roles };

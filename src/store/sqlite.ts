@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
 import { TesseraError } from '../core/errors.js';
-import { checkDelete, planWrite } from '../core/records.js';
+import { checkDelete, planWrite, unlessRefused } from '../core/records.js';
 import { checkKey, nextTimeoutOf, rotated, type KeyState, type SessionInfo, type SessionUser } from '../core/session.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredHold, StoredRecord } from './contract.js';
@@ -303,7 +303,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
       } else {
         q.touch.run(now, session.nextTimeout, req.id);
       }
-      const written = req.write && !hasScopes ? tryWrite(req.id, req.write, now) : undefined;
+      const written = req.write && !hasScopes ? unlessRefused(() => writeRecord(req.id, req.write!, now)) : undefined;
       return check === 'grace'
         ? { outcome: 'grace', session, graceSalt: keys.graceSalt!, scopes: hasScopes, written }
         : { outcome: 'current', session, scopes: hasScopes, written };
@@ -314,15 +314,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
 
   const changePrivilege = step(setPrivilege);
 
-  /** The write that rides on an authentication (AuthRequest.write): undefined when refused, for putRecord to throw. */
-  function tryWrite(id: string, w: RecordWrite, now: number): StoredRecord | undefined {
-    try {
-      return writeRecord(id, w, now);
-    } catch (err) {
-      if (err instanceof TesseraError) return undefined;
-      throw err;
-    }
-  }
 
   const putRecord = step((id: string, w: RecordWrite): StoredRecord => {
     const now = clock();
