@@ -1,6 +1,7 @@
-// The SQLite store's hot steps alone, without HTTP: µs per call of getSession,
-// authenticate (with a key rotation) and putRecord, 50 sessions per event-loop
-// turn so that group commit works as under load.
+// The store's hot steps alone, without HTTP: µs per call of getSession,
+// authenticate (with a key rotation) and putRecord, and a PUT's store work as
+// two steps and as one, 50 sessions per event-loop turn so that group commit
+// works as under load.
 //   npm run build && node --import tsx bench/steps.ts [sqlite|memory:|redis://HOST:PORT]
 // Like sweep.ts it drives the built store (dist/) untyped.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,16 +43,29 @@ async function time(name: string, call: (i: number) => Promise<unknown>): Promis
   console.log(`${name.padEnd(14)} ${runs.join('  ')} µs per call (3 runs of 1 s)`);
 }
 
-await time('getSession', (i) => store.getSession(ids[i]));
-await time('authenticate', async (i) => {
+let n = 0;
+const write = () => ({ name: 'counter', key: null, kind: 'single', value: String(n++), ttlMs: null, ifVersion: null, maxEntries: 100, maxRecords: 100 });
+// A rotation, with a record write riding on it (`write`: one step, as a PUT is served) or not.
+async function authenticate(i: number, w?: ReturnType<typeof write>): Promise<{ written?: unknown }> {
   const next = hashKey(newSessionKey());
-  const r = await store.authenticate({ id: ids[i], keyHash: hashes[i], client: 'bench', rotation: { keyHash: next, salt: newSalt() }, graceMs: 10_000 });
+  const r = await store.authenticate({ id: ids[i], keyHash: hashes[i], client: 'bench', rotation: { keyHash: next, salt: newSalt() }, graceMs: 10_000, write: w });
   if (r.outcome !== 'current') throw new Error(`authenticate answered ${r.outcome}`);
   hashes[i] = next;
-});
-let n = 0;
-await time('putRecord', (i) => store.putRecord(ids[i], {
-  name: 'counter', key: null, kind: 'single', value: String(n++), ttlMs: null, ifVersion: null, maxEntries: 100, maxRecords: 100,
-}));
+  return r;
+}
+
+await time('getSession', (i) => store.getSession(ids[i]));
+await time('authenticate', (i) => authenticate(i));
+await time('putRecord', (i) => store.putRecord(ids[i], write()));
+// A PUT's store work: two steps (before) against one (authenticate with its write), alternated.
+for (let r = 0; r < 2; r++) {
+  await time('auth, then put', async (i) => {
+    await authenticate(i);
+    await store.putRecord(ids[i], write());
+  });
+  await time('auth with put', async (i) => {
+    if (!(await authenticate(i, write())).written) throw new Error('the write did not ride on the authentication');
+  });
+}
 await store.close();
 rmSync(dir, { recursive: true, force: true });
