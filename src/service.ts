@@ -479,7 +479,6 @@ export class Tessera {
   }
 }
 
-/** A session with no scope state is at depth 0 without asking the store again. */
 /** A PUT of a record, as it came (authenticateAndPut checks it). */
 export interface PutRequest {
   name: unknown;
@@ -494,6 +493,7 @@ interface PreparedWrite {
   value: unknown;
 }
 
+/** A session with no scope state is at depth 0 without asking the store again. */
 function noScopes(scopes: boolean): { transactionDepth?: number } {
   return scopes ? {} : { transactionDepth: 0 };
 }

@@ -18,7 +18,6 @@ export interface WriteContext {
   liveRecords: number;
 }
 
-/** Checks a write against the live state; returns the version it will have. */
 /**
  * The write that rides on an authentication (AuthRequest.write): its result,
  * or undefined when the rules refuse it, for putRecord to throw that refusal.
@@ -32,6 +31,7 @@ export function unlessRefused<T>(write: () => T): T | undefined {
   }
 }
 
+/** Checks a write against the live state; returns the version it will have. */
 export function planWrite(write: RecordWrite, ctx: WriteContext): number {
   if (ctx.liveKind !== null && ctx.liveKind !== write.kind) {
     throw new TesseraError('INVALID_REQUEST',

@@ -78,7 +78,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     return { ...record };
   }
 
-
   function remove(id: string): EndedSession | null {
     const e = sessions.get(id);
     if (!e) return null;
