@@ -25,7 +25,8 @@ export interface RecordTypeConfig {
 }
 
 export interface TesseraConfig {
-  listen: { host: string; port: number };
+  /** `workers`: processes sharing the port (more than 1 only with a store they share: Redis). */
+  listen: { host: string; port: number; workers: number };
   store: string;
   clients: ClientConfig[];
   session: {
@@ -51,7 +52,7 @@ export interface TesseraConfig {
 }
 
 export const DEFAULTS: TesseraConfig = {
-  listen: { host: '127.0.0.1', port: 8080 },
+  listen: { host: '127.0.0.1', port: 8080, workers: 1 },
   store: 'sqlite:./data/tessera.db',
   clients: [],
   session: {
@@ -77,7 +78,10 @@ const object = (properties: Record<string, object>, required: string[] = []) =>
   ({ type: 'object', properties, required, additionalProperties: false });
 
 const SCHEMA = object({
-  listen: object({ host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 } }),
+  listen: object({
+    host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 },
+    workers: { type: 'integer', minimum: 1, maximum: 64 },
+  }),
   store: { type: 'string', minLength: 1 },
   clients: {
     type: 'array',
@@ -151,6 +155,10 @@ export function resolveConfig(input: unknown = {}): Readonly<TesseraConfig> {
   if (s.idleTimeout > s.maxIdleTimeout) throw new ConfigError('config: session.idleTimeout: must not exceed session.maxIdleTimeout');
   if (s.lifespan > s.maxLifespan) throw new ConfigError('config: session.lifespan: must not exceed session.maxLifespan');
   if (config.holds.defaultTtl > config.holds.maxTtl) throw new ConfigError('config: holds.defaultTtl: must not exceed holds.maxTtl');
+  if (config.listen.workers > 1 && !/^redis(-cluster)?:\/\//.test(config.store)) {
+    throw new ConfigError('config: listen.workers: more than 1 needs a store the processes share (redis:// or redis-cluster://); '
+      + 'a SQLite file or memory: belongs to one process');
+  }
   const ids = new Set<string>();
   const tokens = new Set<string>();
   config.clients.forEach((c, i) => {

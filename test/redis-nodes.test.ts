@@ -4,13 +4,15 @@
  * caught whichever node sees it, holds race fairly across nodes.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Tessera } from '../src/service.js';
 import { createRedisStore } from '../src/store/redis.js';
 import { tempDir } from './helpers/harness.js';
 import { startRedis, type RedisNode } from './helpers/redis.js';
+import { runCli, startServe as startProcess } from './helpers/process.js';
 import { http, startServe, stopServe, type Node } from './helpers/serve.js';
 
 const token = 'nodes-test-token-0123456789';
@@ -159,5 +161,82 @@ describe('three nodes on one Redis', () => {
       assert.equal((await http(n.url, 'GET', '/readyz', { token })).status, 200);
       assert.equal(n.exited(), false);
     }
+  });
+});
+
+/** The pids of a process's children (Linux). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** A PUT on a connection of its own, so that the cluster hands each request to the next worker. */
+function putOnNewConnection(url: string, headers: Record<string, string>, value: number): Promise<{ status: number; key: string; version: number }> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ value });
+    const req = request(`${url}/v1/session/records/counter`, {
+      method: 'PUT', agent: false,
+      headers: { ...headers, authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode!, key: String(res.headers['session-key']), version: JSON.parse(text).version }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('one serve with two workers on one Redis (listen.workers)', () => {
+  it('shares one port: one listening line, requests spread over both, a dead worker replaced, SIGTERM drains both', async () => {
+    const config = join(dir.path, 'tessera.json');
+    const serving = await startProcess(['--config', config, '--port', '0', '--store', `redis://127.0.0.1:${redis.port}`, '--workers', '2'],
+      { cwd: dir.path, env: { ...process.env, TESSERA_ACCESS_LOG: '1' } });
+    const primary = serving.child.pid!;
+    let workers: number[] = [];
+    try {
+      assert.equal(serving.output().match(/^listening on /gm)?.length, 1, 'one line, once both workers listen');
+      workers = childrenOf(primary);
+      assert.equal(workers.length, 2);
+      const created = await http(serving.url, 'POST', '/v1/sessions', { token, body: {} });
+      let key = created.body.key as string;
+      for (let i = 1; i <= 20; i++) {
+        const res = await putOnNewConnection(serving.url, { 'session-id': created.body.id, 'session-key': key }, i);
+        assert.deepEqual([res.status, res.version], [200, i], 'each rotated key is accepted by whichever worker gets the next request');
+        key = res.key;
+      }
+      const answeredBy = new Set([...serving.output().matchAll(/"pid":(\d+)[^\n]*"statusCode":200/g)].map((m) => Number(m[1])));
+      assert.deepEqual([...answeredBy].sort(), workers, 'both workers answered');
+
+      process.kill(workers[0], 'SIGKILL');
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && (childrenOf(primary).length < 2 || childrenOf(primary).includes(workers[0]))) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const replaced = childrenOf(primary);
+      assert.equal(replaced.length, 2, 'a new worker took its place');
+      assert.match(serving.output(), new RegExp(`worker ${workers[0]} exited \\(SIGKILL\\); starting another`));
+      workers = replaced;
+      for (let i = 21; i <= 24; i++) {
+        const res = await putOnNewConnection(serving.url, { 'session-id': created.body.id, 'session-key': key }, i);
+        assert.deepEqual([res.status, res.version], [200, i]);
+        key = res.key;
+      }
+    } finally {
+      assert.equal(await serving.stop(), 0, 'SIGTERM: both drain, exit 0');
+    }
+    for (const pid of workers) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+  });
+
+  it('refuses more than one worker on a store the processes cannot share, and a bad count', async () => {
+    const memory = await runCli(['serve', '--port', '0', '--store', 'memory:', '--workers', '2'], { cwd: dir.path });
+    assert.equal(memory.code, 2);
+    assert.match(memory.stderr, /listen\.workers: more than 1 needs a store the processes share/);
+    const zero = await runCli(['serve', '--port', '0', '--store', `redis://127.0.0.1:${redis.port}`, '--workers', '0'], { cwd: dir.path });
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /--workers: '0' is not a number of processes/);
   });
 });

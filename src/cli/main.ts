@@ -4,13 +4,15 @@ import { ConfigError } from '../config.js';
 import { serve } from './serve.js';
 import { CommandError, UsageError, USERS_USAGE, usersCommand } from './users.js';
 
-const USAGE = `Usage: tessera serve [--config FILE] [--host HOST] [--port PORT] [--store URL]
+const USAGE = `Usage: tessera serve [--config FILE] [--host HOST] [--port PORT] [--store URL] [--workers N]
        tessera users add|passwd|roles|remove|list ... (tessera users --help)
 
   --config FILE   JSON config file (see docs/configuration.md); flags win over it
   --host HOST     address to listen on (default 127.0.0.1)
   --port PORT     port to listen on; 0 picks a free one (default 8080)
-  --store URL     sqlite:PATH (default sqlite:./data/tessera.db) or memory:
+  --store URL     sqlite:PATH (default sqlite:./data/tessera.db), memory:,
+                  redis://HOST:PORT or redis-cluster://HOST:PORT,HOST:PORT,...
+  --workers N     processes sharing the port (default 1; more only on Redis)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,7 +30,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, store: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, store: { type: 'string' }, workers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
