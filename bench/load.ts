@@ -5,6 +5,7 @@ import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { ADAPTERS, createTesseraSession, nextKey, type Adapter, type ConnState, type Ctx } from './adapters.js';
 import { assertLoopback, call, describe, keepAliveAgent, parseJson, percentile, type Reply } from './http.js';
+import { childPids } from './procs.js';
 import type {
   HoldsRaceJob,
   HoldsRaceResult,
@@ -143,11 +144,16 @@ async function cannon(ctx: Ctx, adapter: Adapter, job: HttpLoadJob, seconds: num
   };
 }
 
-/** CPU time used so far (user + system, µs) by a process, from /proc (Linux); null elsewhere. */
+/**
+ * CPU time used so far (user + system, µs) by a process and its live
+ * children (a server with workers), from /proc (Linux); null elsewhere.
+ */
 function processCpuUs(pid: number): number | null {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    let us = ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    for (const child of childPids(pid)) us += processCpuUs(child) ?? 0;
+    return us;
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@
 // process are started here, remembered, and killed when the bench ends, however
 // it ends (done, error, Ctrl-C, watchdog).
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const children = new Set<ChildProcess>();
 let reaper: ChildProcess | undefined;
@@ -137,13 +137,24 @@ export function startServer(
   });
 }
 
-/** Peak resident set size of a live process, in KiB (VmHWM), or undefined. */
+/** Peak resident set size of a live process, in KiB (VmHWM), with its live children's (a server with workers), or undefined. */
 export function peakRssKiB(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-    return match ? Number(match[1]) : undefined;
+    if (!match) return undefined;
+    return childPids(pid).reduce((sum, child) => sum + (peakRssKiB(child) ?? 0), Number(match[1]));
   } catch {
     return undefined;
+  }
+}
+
+/** The live children of a process, from every thread's list (Linux); none elsewhere. */
+export function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
   }
 }

@@ -1,7 +1,7 @@
 // The systems under test and how each one is started.
 import type { AdapterKind } from './adapters.js';
 
-export type SystemId = 'fastify-baseline' | 'express-session' | 'fastify-session' | 'tessera-sqlite' | 'tessera-redis';
+export type SystemId = 'fastify-baseline' | 'express-session' | 'fastify-session' | 'tessera-sqlite' | 'tessera-redis' | 'tessera-redis-2w';
 
 export interface SystemSpec {
   id: SystemId;
@@ -9,8 +9,8 @@ export interface SystemSpec {
   adapter: AdapterKind;
   /** Needs its own redis-server. */
   redis: boolean;
-  /** A server file under bench/systems/ (run transpiled), or Tessera's CLI. */
-  launch: { script: string } | { tessera: 'sqlite' | 'redis' };
+  /** A server file under bench/systems/ (run transpiled), or Tessera's CLI (`workers`: its --workers). */
+  launch: { script: string } | { tessera: 'sqlite' | 'redis'; workers?: number };
 }
 
 export const BASELINE: SystemId = 'fastify-baseline';
@@ -21,6 +21,7 @@ export const SYSTEMS: SystemSpec[] = [
   { id: 'fastify-session', label: '@fastify/session + connect-redis', adapter: 'peer', redis: true, launch: { script: 'fastify-session' } },
   { id: 'tessera-sqlite', label: 'Tessera (SQLite)', adapter: 'tessera', redis: false, launch: { tessera: 'sqlite' } },
   { id: 'tessera-redis', label: 'Tessera (Redis)', adapter: 'tessera', redis: true, launch: { tessera: 'redis' } },
+  { id: 'tessera-redis-2w', label: 'Tessera (Redis, 2 workers)', adapter: 'tessera', redis: true, launch: { tessera: 'redis', workers: 2 } },
 ];
 
 export type Workload = 'keepalive' | 'write' | 'create';

@@ -261,7 +261,8 @@ async function startSystem(live: Live, systemsDir: string, tesseraProblem: strin
       live.server = await startServer(
         spec.id,
         process.execPath,
-        [TESSERA_CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--store', store, '--config', configFile],
+        [TESSERA_CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--store', store, '--config', configFile,
+          ...(launch.workers ? ['--workers', String(launch.workers)] : [])],
         { cwd: ROOT, env, verbose: config.verbose },
       );
     }
