@@ -317,19 +317,18 @@ return append(append({'ended'}, f), append({un}, held))
 `;
 
 /**
- * A record write on a live session: ARGV[o+1 .. o+8] are name, key ('' for a
- * single record), kind, value, ttlMs (''), ifVersion (''), maxEntries,
- * maxRecords. {'ok', version, updatedAt, expiresAt} or {'reject', liveKind,
+ * A record write on a live session whose scopes are `depth` deep: ARGV[o+1
+ * .. o+8] are name, key ('' for a single record), kind, value, ttlMs (''),
+ * ifVersion (''), maxEntries, maxRecords. {'ok', version, updatedAt, expiresAt} or {'reject', liveKind,
  * currentVersion, liveEntries, liveRecords}. With a scope open, checked
  * against what the session sees and written into the innermost scope; a
  * write that starts the name fresh also drops it there.
  */
 const PUT_FN = `
-local function put_record(o)
+local function put_record(o, depth)
   prune(P, now)
   local name, key, kind, value, ttl, ifv = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
   local rk = P .. 'r:' .. name
-  local depth = depth_of(P)
   local cur, n, lk, records
   if depth == 0 then
     cur = redis.call('HGET', rk, key)
@@ -386,7 +385,7 @@ end
 export const PUT_RECORD = PUT_FN + `
 local f = fields(KEYS[1])
 if not is_live(f, now) then return {'invalid'} end
-return put_record(1)
+return put_record(1, depth_of(P))
 `;
 
 /**
@@ -398,7 +397,7 @@ return put_record(1)
 export const AUTHENTICATE_PUT = AUTH_FN + PUT_FN + `
 local a = authenticate()
 if (a[1] == 'current' or a[1] == 'grace') and a[#a] == '0' then
-  local w = put_record(7)
+  local w = put_record(7, 0) -- no scope state: depth 0
   if w[1] == 'ok' then append(a, w) end
 end
 return a
