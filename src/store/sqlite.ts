@@ -314,7 +314,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
 
   const changePrivilege = step(setPrivilege);
 
-
   const putRecord = step((id: string, w: RecordWrite): StoredRecord => {
     const now = clock();
     requireLive(id, now);
