@@ -1,4 +1,4 @@
-/** The Redis memory of an idle session with two records: MEMORY USAGE summed over its keys. */
+/** The Redis memory of an idle session in use (two records, key rotated past the 16 it remembers): MEMORY USAGE summed over its keys. */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -11,7 +11,7 @@ import { startRedis } from './helpers/redis.js';
 const server = await startRedis();
 after(() => server.stop());
 
-test('an idle session with two records takes under 4 KiB of Redis memory (measured and printed)', async () => {
+test('an idle session in use with two records takes under 4 KiB of Redis memory (measured and printed)', async () => {
   const tessera = new Tessera({ config: { clients: CLIENTS }, store: await createRedisStore({ nodes: [{ host: '127.0.0.1', port: server.port }], prefix: 'm' }) });
   const app = buildServer(tessera);
   const redis = new Redis({ port: server.port, host: '127.0.0.1' });
@@ -19,6 +19,8 @@ test('an idle session with two records takes under 4 KiB of Redis memory (measur
     const s = await SessionClient.create(app);
     assert.equal((await s.req('PUT', '/v1/session/records/cart', { value: { seats: ['E1:A12', 'E1:A13'], total: 120 } })).status, 200);
     assert.equal((await s.req('PUT', '/v1/session/records/profile', { value: { name: 'Ada', locale: 'en-GB' } })).status, 200);
+    // A session in use: every request rotated its key, so it now remembers the 16 keys it superseded.
+    for (let i = 0; i < 20; i++) assert.equal((await s.req('POST', '/v1/session/keepalive')).status, 200);
     // Idle: the node gives back the lease it keeps a moment after a request (src/store/redis-queue.ts).
     await app.close();
     await tessera.close();
