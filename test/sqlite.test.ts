@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hashKey } from '../src/core/keys.js';
+import { hashKey, newSessionId, newSessionKey } from '../src/core/keys.js';
 import { Tessera } from '../src/service.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
 import { tempDir } from './helpers/harness.js';
@@ -57,6 +57,32 @@ test('SQLite checkpoints the WAL in the background, off the event loop', async (
     while (statSync(join(dir.path, 'wal.db')).size < before + 100_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.ok(statSync(join(dir.path, 'wal.db')).size >= before + 100_000, 'the sessions reached the database file');
     await tessera.close();
+  } finally { dir.remove(); }
+});
+
+test('SQLite keeps the WAL small under writes that never pause (the writer restarts it)', async () => {
+  const dir = tempDir();
+  try {
+    const { existsSync, statSync } = await import('node:fs');
+    const store = createSqliteStore({ path: join(dir.path, 'busy.db') });
+    const wal = join(dir.path, 'busy.db-wal');
+    let largest = 0;
+    let created = 0;
+    const now = Date.now();
+    // About 4 s of session creation with no pause between turns: before the writer copied the
+    // tail itself, SQLite never started the WAL again: here it grew past 800 MB in those 4 s.
+    for (const end = Date.now() + 4000; Date.now() < end;) {
+      await Promise.all(Array.from({ length: 100 }, () => store.createSession({
+        id: newSessionId(), client: 'web', rotation: 'per-request', queue: true, idleTimeout: 1800, lifespan: 43200,
+        createdAt: now, lastAccessAt: now, nextTimeout: now + 1_800_000, expiresAt: now + 43_200_000, user: null,
+      }, hashKey(newSessionKey()))));
+      created += 100;
+      if (existsSync(wal)) largest = Math.max(largest, statSync(wal).size);
+    }
+    await store.close();
+    process.stdout.write(`# ${created} sessions created; the WAL file was at most ${(largest / 2 ** 20).toFixed(1)} MiB\n`);
+    assert.ok(created >= 20_000, `${created} sessions: enough writes to grow an unbounded WAL past the limit`);
+    assert.ok(largest < 256 * 2 ** 20, `the WAL file reached ${largest} bytes`);
   } finally { dir.remove(); }
 });
 

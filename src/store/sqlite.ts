@@ -60,7 +60,9 @@ CREATE INDEX IF NOT EXISTS records_by_expiry ON records (expires_at) WHERE expir
 `;
 
 const SCHEMA_VERSION = 1;
-const CHECKPOINT_INTERVAL_MS = 500;
+const CHECKPOINT_INTERVAL_MS = 100;
+/** WAL frames (64 MiB of 4 KiB pages) past which the writer copies the tail so that the WAL starts again. */
+const WAL_RESTART_FRAMES = 16_384;
 
 function migrate(db: Database.Database, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -134,10 +136,31 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   db.pragma('cache_size = -65536');
   migrate(db, options.path);
   let checkpointer: Checkpointer | null = null;
+  // Set when the checkpointer asks for the WAL's tail during a turn: copied before the next one begins.
+  let tailDue = false;
+  const copyTail = () => {
+    tailDue = false;
+    try {
+      if (db.open) db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // busy or failing: the checkpointer's next round asks again
+    }
+  };
   if (options.path !== ':memory:') {
     db.pragma('wal_autocheckpoint = 0');
-    // Should the worker fail, SQLite's own checkpoint on commit takes over again.
-    checkpointer = startCheckpointer(options.path, CHECKPOINT_INTERVAL_MS, () => db.open && db.pragma('wal_autocheckpoint = 1000'));
+    // After the WAL starts again from its top, its file is cut back to this size (twice
+    // the restart point, so that a busy writer reuses the file rather than growing it anew).
+    db.pragma(`journal_size_limit = ${WAL_RESTART_FRAMES * 4096 * 2}`);
+    checkpointer = startCheckpointer(options.path, {
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      restartFrames: WAL_RESTART_FRAMES,
+      onTail: () => {
+        if (db.inTransaction) tailDue = true;
+        else copyTail();
+      },
+      // Should the worker fail, SQLite's own checkpoint on commit takes over again.
+      onError: () => db.open && db.pragma('wal_autocheckpoint = 1000'),
+    });
   }
 
   const LIVE = '(expires_at IS NULL OR expires_at > @now)';
@@ -204,6 +227,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     const txn = options.savepoint === false ? fn : db.transaction(fn);
     return (...args: A) => {
       if (!db.inTransaction) {
+        if (tailDue) copyTail();
         begin.run();
         setImmediate(commitTurn);
       }
