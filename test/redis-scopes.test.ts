@@ -57,6 +57,8 @@ test("a session's scope and cursor keys carry its TTL and go when it ends or is 
   const n = await node('sk', clock);
   try {
     const s = await SessionClient.create(n.app, { idleTimeout: 60 });
+    const fresh = await redis.pttl(`sk:{${s.id}}:s`);
+    assert.ok(fresh > 60_000 + 3_590_000 && fresh <= 60_000 + 3_600_000, `a new session's hash lives until its next timeout and the margin (${fresh} ms)`);
     await busy(s);
     const keys = await keysOf('sk', s.id);
     const cursorId = keys.find((k) => k.startsWith('cu:'))!.slice(3);
