@@ -1,7 +1,7 @@
 // The store's hot steps alone, without HTTP: µs per call of createSession,
-// getSession, authenticate (with a key rotation) and putRecord, and a PUT's store work as
-// two steps and as one, 50 sessions per event-loop turn so that group commit
-// works as under load.
+// getSession, authenticate (with a key rotation) and putRecord, and a PUT's
+// store work as two steps and as one, 50 calls per event-loop turn so that
+// group commit works as under load.
 //   npm run build && node --import tsx bench/steps.ts [sqlite|memory:|redis://HOST:PORT]
 // Like sweep.ts it drives the built store (dist/) untyped.
 import { mkdtempSync, rmSync } from 'node:fs';
