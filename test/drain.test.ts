@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { buildServer } from '../src/http/server.js';
-import { Tessera } from '../src/service.js';
-import { createMemoryStore } from '../src/store/memory.js';
+import { Tessera } from '../src/service/tessera.js';
+import { createMemoryStore } from '../src/store/memory/index.js';
 import { CLIENTS, TOKENS } from './helpers/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { buildServer } from '../src/http/server.js';
-import { Tessera } from '../src/service.js';
-import { createRedisStore } from '../src/store/redis.js';
+import { Tessera } from '../src/service/tessera.js';
+import { createRedisStore } from '../src/store/redis/index.js';
 import { CLIENTS, SessionClient } from './helpers/harness.js';
 import { startRedis } from './helpers/redis.js';
 

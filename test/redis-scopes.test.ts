@@ -8,8 +8,8 @@ import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { manualClock } from '../src/core/clock.js';
 import { buildServer } from '../src/http/server.js';
-import { Tessera } from '../src/service.js';
-import { createRedisStore } from '../src/store/redis.js';
+import { Tessera } from '../src/service/tessera.js';
+import { createRedisStore } from '../src/store/redis/index.js';
 import { CLIENTS, SessionClient } from './helpers/harness.js';
 import { startRedis } from './helpers/redis.js';
 

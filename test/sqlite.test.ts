@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { hashKey, newSessionId, newSessionKey } from '../src/core/keys.js';
-import { Tessera } from '../src/service.js';
-import { createSqliteStore } from '../src/store/sqlite.js';
+import { Tessera } from '../src/service/tessera.js';
+import { createSqliteStore } from '../src/store/sqlite/index.js';
 import { tempDir } from './helpers/harness.js';
 
 const client = { id: 'web', roles: ['app'] as const };

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { Tessera } from '../src/service.js';
-import { createSqliteStore } from '../src/store/sqlite.js';
+import { Tessera } from '../src/service/tessera.js';
+import { createSqliteStore } from '../src/store/sqlite/index.js';
 import { tempDir } from './helpers/harness.js';
 
 const client = { id: 'web', roles: ['app'] as const };

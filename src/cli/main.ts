@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../core/config.js';
 import { serve } from './serve.js';
 import { CommandError, UsageError, USERS_USAGE, usersCommand } from './users.js';
 

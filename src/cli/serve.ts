@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { ConfigError, resolveConfig, type TesseraConfig } from '../config.js';
+import { ConfigError, resolveConfig, type TesseraConfig } from '../core/config.js';
 import { buildServer } from '../http/server.js';
-import { Tessera } from '../service.js';
+import { Tessera } from '../service/tessera.js';
 import { openStore } from '../store/open.js';
 
 export interface ServeFlags {

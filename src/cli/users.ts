@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, resolveConfig } from '../config.js';
+import { ConfigError, resolveConfig } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
-import { Tessera } from '../service.js';
+import { Tessera } from '../service/tessera.js';
 import { openStore } from '../store/open.js';
 import { loadConfig } from './serve.js';
 

@@ -1,5 +1,4 @@
 import { invalid, TesseraError } from './errors.js';
-import type { StoredClaim, StoredHold } from '../store/contract.js';
 
 /**
  * The rules every engine applies, inside its atomic step, to holds, pools and
@@ -158,4 +157,29 @@ export function claimOf(h: StoredHold, earlier: StoredClaim | null, now: number)
 
 export function nameOrder<T extends { name: string }>(a: T, b: T): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+export interface StoredHold {
+  /** The resource or pool name. */
+  name: string;
+  sessionId: string;
+  /** Units of a pool; null for an exclusive resource. */
+  quantity: number | null;
+  /** The fencing token: grows with every grant on the name, never goes back. */
+  token: number;
+  expiresAt: number;
+}
+
+export interface AcquiredHold extends StoredHold {
+  /** A new grant, not an extension of a live hold. */
+  fresh: boolean;
+}
+
+export interface StoredClaim {
+  name: string;
+  sessionId: string;
+  /** Units of a pool (all the session confirmed of it); null for a resource. */
+  quantity: number | null;
+  token: number;
+  confirmedAt: number;
 }

@@ -1,8 +1,8 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { RecordTypeConfig } from '../config.js';
-import { ConfigError } from '../config.js';
-import type { RecordKind } from '../store/contract.js';
+import type { RecordTypeConfig } from './config.js';
+import { ConfigError } from './config.js';
+import type { RecordKind } from './records.js';
 
 /** A declared record type with its schema compiled once. */
 export interface RecordType {

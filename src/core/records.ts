@@ -1,5 +1,4 @@
 import { TesseraError } from './errors.js';
-import type { RecordKind, RecordWrite } from '../store/contract.js';
 
 /** The rules every engine applies, inside its atomic step, to a record write. */
 
@@ -59,4 +58,35 @@ export function checkDelete(ifVersion: number | null, current: { kind: RecordKin
     throw new TesseraError('INVALID_REQUEST', 'If-Match applies to a single record or to one entry, not to a whole multiple record.', { field: 'If-Match' });
   }
   if (ifVersion !== current.version) throw new TesseraError('VERSION_MISMATCH', undefined, { version: current.version });
+}
+
+export type RecordKind = 'single' | 'multiple';
+
+export interface RecordWrite {
+  name: string;
+  /** The entry key of a multiple record; null for a single record. */
+  key: string | null;
+  kind: RecordKind;
+  /** The value as JSON text. */
+  value: string;
+  /** Lifetime after each write or touch (ms); null: as long as the session. */
+  ttlMs: number | null;
+  /** Write only if the live version is this (0: only if absent). */
+  ifVersion: number | null;
+  /** Most live entries a multiple record may hold. */
+  maxEntries: number;
+  /** Most live records (names) a session may hold. */
+  maxRecords: number;
+}
+
+export interface StoredRecord {
+  name: string;
+  key: string | null;
+  kind: RecordKind;
+  /** JSON text. */
+  value: string;
+  version: number;
+  updatedAt: number;
+  ttlMs: number | null;
+  expiresAt: number | null;
 }

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { ClientConfig } from '../config.js';
+import type { ClientConfig } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
 import { hashKey as sha256 } from '../core/keys.js';
-import type { Client } from '../service.js';
+import type { Client } from '../service/tessera.js';
 
 /** The client every request is in open mode (no clients configured; loopback only). */
 export const OPEN_MODE_CLIENT: Client = Object.freeze({ id: 'local', roles: Object.freeze(['app', 'admin', 'portal'] as const) });

@@ -2,10 +2,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import sjson from 'secure-json-parse';
 import { TesseraError } from '../core/errors.js';
 import { bodyObject, checkDepth } from '../core/input.js';
-import type { Client, SessionContext, Tessera } from '../service.js';
-import { iso } from '../core/clock.js';
-import type { ClientRole } from '../config.js';
-import type { Release } from '../queue.js';
+import type { Tessera } from '../service/tessera.js';
+import { takeTurn } from './session.js';
 import { clientAuthenticator } from './clients.js';
 import { errorBody, toTesseraError } from './errors.js';
 import { openapi } from './openapi.js';
@@ -15,29 +13,6 @@ import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
 import { userRoutes } from './routes/users.js';
 import { transactionRoutes } from './routes/transactions.js';
-
-/** What a route needs: which client roles may call it, and whether it is session-bound. */
-export interface Access {
-  roles: readonly ClientRole[];
-  session?: boolean;
-  /** The route takes no body (as every DELETE): one with properties is refused, not ignored. */
-  noBody?: boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    access?: Access;
-  }
-  interface FastifyRequest {
-    /** Ends this request's turn in its session's line (section 4), if it took one. */
-    endTurn?: () => void | Promise<void>;
-    client: Client | null;
-  }
-}
-
-export const APP: Access = { roles: ['app', 'admin'] };
-export const SESSION: Access = { roles: ['app', 'admin'], session: true };
-export const ADMIN: Access = { roles: ['admin'] };
 
 export interface ServerOptions {
   /** Pino options (level, stream). Off by default. */
@@ -163,46 +138,4 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   adminRoutes(app, tessera);
   transactionRoutes(app, tessera);
   return app;
-}
-
-/**
- * Waits for this request's turn in its session's line (section 4). Called as
- * the head arrives, before the body is read, so arrival order is kept; the
- * turn ends when the response is finished or the connection closes.
- */
-async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const id = request.headers['session-id'];
-  if (typeof id !== 'string' || id.length > 64) return; // fails authentication in the handler
-  let release: Release | null = null;
-  let ended = false;
-  const end = () => {
-    ended = true;
-    return release?.();
-  };
-  reply.raw.once('close', end); // the connection closed before an answer was sent
-  release = await tessera.takeTurn(request.client!, id);
-  if (ended) await release?.();
-  else request.endTurn = end;
-}
-
-/**
- * Wraps a session-bound handler: accepts the credentials (rotating the key)
- * and puts the session headers on the reply, errors after that included.
- */
-export function withSession<T>(tessera: Tessera, handler: (ctx: SessionContext, request: FastifyRequest, reply: FastifyReply) => Promise<T>,
-  options: { rotate?: boolean } = {}) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<T> => {
-    const ctx = await tessera.authenticate(request.client!, request.headers['session-id'], request.headers['session-key'], options);
-    sessionHeaders(reply, ctx);
-    // After the headers: TRANSACTION_ABORTED carries the next key. Depth 0: authenticate saw no scope state.
-    if (ctx.transactionDepth !== 0) await tessera.transactions.enter(ctx);
-    return handler(ctx, request, reply);
-  };
-}
-
-/** Puts the session's id, the key to send next and the next timeout on the reply. */
-export function sessionHeaders(reply: FastifyReply, ctx: SessionContext): void {
-  reply.header('session-id', ctx.session.id);
-  reply.header('session-key', ctx.key);
-  reply.header('session-expires', iso(ctx.session.nextTimeout));
 }

@@ -1,6 +1,6 @@
 import type { KeyState, SessionInfo, SessionUser } from '../core/session.js';
 import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
-import type { RequestQueue } from '../queue.js';
+import type { RequestQueue } from './queue.js';
 
 /**
  * The storage contract. Every method is ONE atomic step in the engine: one
@@ -198,29 +198,29 @@ export interface SessionStore {
    * their deadline passed (releasing the holds they took), moves the deadline
    * to now + timeoutMs, and takes the abort report (true once per abort).
    */
-  enterScopes(sessionId: string, timeoutMs: number): Promise<ScopeState>;
+  enterTransactions(sessionId: string, timeoutMs: number): Promise<TransactionState>;
 
   /** Opens a scope inside the open ones (LIMIT_EXCEEDED past maxDepth). The new depth. */
-  openScope(sessionId: string, timeoutMs: number, maxDepth: number): Promise<number>;
+  openTransaction(sessionId: string, timeoutMs: number, maxDepth: number): Promise<number>;
 
   /**
    * Closes the innermost scope: merges it into its parent, or at depth 1
    * writes every buffered write to the records, in this one step.
    * TRANSACTION_NOT_OPEN when none is open. The depth left.
    */
-  commitScope(sessionId: string, timeoutMs: number): Promise<number>;
+  commitTransaction(sessionId: string, timeoutMs: number): Promise<number>;
 
   /** Discards the innermost scope (every scope when `all`), releasing the holds taken in it. TRANSACTION_NOT_OPEN when none is open. */
-  rollbackScope(sessionId: string, all: boolean, timeoutMs: number): Promise<ScopeRollback>;
+  rollbackTransaction(sessionId: string, all: boolean, timeoutMs: number): Promise<TransactionRollback>;
 
   /** Notes in the innermost open scope (if any) what a hold step just gave: `added` is the units asked of a pool, null for resources. */
-  noteScopeHolds(sessionId: string, held: AcquiredHold[], added: number | null): Promise<void>;
+  noteTransactionHolds(sessionId: string, held: AcquiredHold[], added: number | null): Promise<void>;
 
   /** Rolls back every scope and closes every cursor of a live session (before a transfer). The holds released. */
-  endScopes(sessionId: string): Promise<StoredHold[]>;
+  endTransactions(sessionId: string): Promise<StoredHold[]>;
 
   /** Rolls back the scopes whose deadline passed, at most `limit` sessions, through an index by deadline; each abort is reported to its session's next request. */
-  sweepExpiredScopes(limit: number): Promise<ScopeRollback[]>;
+  sweepExpiredTransactions(limit: number): Promise<TransactionRollback[]>;
 
   /** Stores a cursor over a snapshot of entries (LIMIT_EXCEEDED past maxCursors per session). */
   openCursor(sessionId: string, cursor: NewCursor, maxCursors: number): Promise<void>;
@@ -236,11 +236,11 @@ export interface SessionStore {
 }
 
 /** The scope and cursor steps, as each engine implements them (in its *-scopes and *-cursors files). */
-export type ScopeMethods = Pick<SessionStore, 'enterScopes' | 'openScope' | 'commitScope' | 'rollbackScope' | 'noteScopeHolds'
-  | 'endScopes' | 'sweepExpiredScopes'>;
-export type CursorMethods = Pick<SessionStore, 'openCursor' | 'readCursor' | 'closeCursor' | 'sweepExpiredCursors'>;
+export type TransactionSteps = Pick<SessionStore, 'enterTransactions' | 'openTransaction' | 'commitTransaction' | 'rollbackTransaction' | 'noteTransactionHolds'
+  | 'endTransactions' | 'sweepExpiredTransactions'>;
+export type CursorSteps = Pick<SessionStore, 'openCursor' | 'readCursor' | 'closeCursor' | 'sweepExpiredCursors'>;
 
-export interface ScopeState {
+export interface TransactionState {
   /** Scopes open now. */
   depth: number;
   /** The scopes were rolled back for idling (reported once). */
@@ -249,7 +249,7 @@ export interface ScopeState {
   released: StoredHold[];
 }
 
-export interface ScopeRollback {
+export interface TransactionRollback {
   sessionId: string;
   /** Scopes left open. */
   depth: number;
@@ -272,31 +272,6 @@ export interface CursorPage {
   /** Items delivered so far, this page included. */
   position: number;
   total: number;
-}
-
-export interface StoredHold {
-  /** The resource or pool name. */
-  name: string;
-  sessionId: string;
-  /** Units of a pool; null for an exclusive resource. */
-  quantity: number | null;
-  /** The fencing token: grows with every grant on the name, never goes back. */
-  token: number;
-  expiresAt: number;
-}
-
-export interface AcquiredHold extends StoredHold {
-  /** A new grant, not an extension of a live hold. */
-  fresh: boolean;
-}
-
-export interface StoredClaim {
-  name: string;
-  sessionId: string;
-  /** Units of a pool (all the session confirmed of it); null for a resource. */
-  quantity: number | null;
-  token: number;
-  confirmedAt: number;
 }
 
 export interface SessionHolds {
@@ -363,7 +338,7 @@ export interface AuthRequest {
 
 /**
  * `scopes` (accepted outcomes): the session has scopes open or a rolled-back
- * transaction to report, so the request must enter them (enterScopes); when
+ * transaction to report, so the request must enter them (enterTransactions); when
  * false it can skip that step, since only the session's own requests open one.
  */
 export type Authentication =
@@ -380,35 +355,7 @@ export type Authentication =
   /** Unknown session, unknown key, expired, or another client's. */
   | { outcome: 'invalid' };
 
-export type RecordKind = 'single' | 'multiple';
-
-export interface RecordWrite {
-  name: string;
-  /** The entry key of a multiple record; null for a single record. */
-  key: string | null;
-  kind: RecordKind;
-  /** The value as JSON text. */
-  value: string;
-  /** Lifetime after each write or touch (ms); null: as long as the session. */
-  ttlMs: number | null;
-  /** Write only if the live version is this (0: only if absent). */
-  ifVersion: number | null;
-  /** Most live entries a multiple record may hold. */
-  maxEntries: number;
-  /** Most live records (names) a session may hold. */
-  maxRecords: number;
-}
-
-export interface StoredRecord {
-  name: string;
-  key: string | null;
-  kind: RecordKind;
-  /** JSON text. */
-  value: string;
-  version: number;
-  updatedAt: number;
-  ttlMs: number | null;
-  expiresAt: number | null;
-}
-
+import type { RecordKind, RecordWrite, StoredRecord } from '../core/records.js';
+import type { AcquiredHold, StoredClaim, StoredHold } from '../core/holds.js';
+export type { RecordKind, RecordWrite, StoredRecord, AcquiredHold, StoredClaim, StoredHold };
 export type { KeyState, SessionInfo, SessionUser, StoredUser, ThrottleRule, UserChange };

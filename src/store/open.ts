@@ -1,7 +1,7 @@
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../core/config.js';
 import type { Clock } from '../core/clock.js';
 import type { SessionStore } from './contract.js';
-import { createMemoryStore } from './memory.js';
+import { createMemoryStore } from './memory/index.js';
 
 /**
  * Opens a store from its URL: `memory:`, `sqlite:PATH` (add `?synchronous=full`
@@ -16,13 +16,13 @@ export async function openStore(url: string, options: { clock?: Clock } = {}): P
     if (!path) throw new ConfigError('store: sqlite: needs a path, as in sqlite:./data/tessera.db');
     const synchronous = new URLSearchParams(query).get('synchronous') ?? 'normal';
     if (synchronous !== 'normal' && synchronous !== 'full') throw new ConfigError('store: synchronous must be normal or full');
-    const { createSqliteStore } = await import('./sqlite.js');
+    const { createSqliteStore } = await import('./sqlite/index.js');
     return createSqliteStore({ path, synchronous, ...options });
   }
   if (url.startsWith('redis://') || url.startsWith('redis-cluster://')) {
     const cluster = url.startsWith('redis-cluster://');
     const { nodes, prefix } = redisNodes(url.slice(cluster ? 'redis-cluster://'.length : 'redis://'.length), cluster);
-    const { createRedisStore } = await import('./redis.js');
+    const { createRedisStore } = await import('./redis/index.js');
     return createRedisStore({ nodes, cluster, prefix, ...options });
   }
   throw new ConfigError(`store: unknown store '${url.split(':')[0]}'; use sqlite:PATH, memory:, redis://HOST:PORT or redis-cluster://HOST:PORT,...`);

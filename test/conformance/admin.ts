@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TesseraEvent } from '../../src/service.js';
+import type { TesseraEvent } from '../../src/service/tessera.js';
 import { send, SessionClient, TOKENS, type Answer, type Harness, using } from '../helpers/harness.js';
 import { login, PEOPLE } from './users.js';
 

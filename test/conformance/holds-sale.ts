@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TesseraEvent } from '../../src/service.js';
+import type { TesseraEvent } from '../../src/service/tessera.js';
 import { send, SessionClient, TOKENS, using } from '../helpers/harness.js';
 import { at, names, setPool } from './holds.js';
 

@@ -43,7 +43,7 @@ export function queueSuite(engine: string): void {
     it('answers SESSION_BUSY for queue:false also when this process has not seen the session yet', () => using(engine, {}, async (h) => {
       const s = await SessionClient.create(h.app, { rotation: 'on-privilege-change', queue: false });
       // A second service over the same store, as after a restart: no cached queue flags.
-      const { Tessera } = await import('../../src/service.js');
+      const { Tessera } = await import('../../src/service/tessera.js');
       const { buildServer } = await import('../../src/http/server.js');
       const fresh = new Tessera({ config: { clients: (h.tessera.config.clients as unknown[]) }, store: h.store });
       const app2 = buildServer(fresh);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { TesseraEvent } from '../../src/service.js';
+import type { TesseraEvent } from '../../src/service/tessera.js';
 import { makeHarness, send, SessionClient, TOKENS, type Answer, type Harness, using } from '../helpers/harness.js';
 
 export const PEOPLE = {

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { manualClock } from '../../src/core/clock.js';
 import { buildServer } from '../../src/http/server.js';
-import { Tessera } from '../../src/service.js';
+import { Tessera } from '../../src/service/tessera.js';
 import type { SessionStore } from '../../src/store/contract.js';
-import { createMemoryStore } from '../../src/store/memory.js';
-import { createRedisStore } from '../../src/store/redis.js';
-import { createSqliteStore } from '../../src/store/sqlite.js';
+import { createMemoryStore } from '../../src/store/memory/index.js';
+import { createRedisStore } from '../../src/store/redis/index.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { sharedRedis, sharedRedisCluster, testPrefix } from './redis.js';
 
 export type ManualClock = ReturnType<typeof manualClock>;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Tessera } from '../../service.js';
-import { ADMIN } from '../server.js';
+import type { Tessera } from '../../service/tessera.js';
+import { ADMIN } from '../session.js';
 
 type Named = { Params: { name: string } };
 type ById = { Params: { id: string } };

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Tessera } from '../../service.js';
-import { SESSION, sessionHeaders, withSession } from '../server.js';
+import type { Tessera } from '../../service/tessera.js';
+import { SESSION, sessionHeaders, withSession } from '../session.js';
 
 type Params = { name: string; key?: string };
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Tessera } from '../../service.js';
-import { APP, SESSION, withSession } from '../server.js';
+import type { Tessera } from '../../service/tessera.js';
+import { APP, SESSION, withSession } from '../session.js';
 
 /** Section 3: create, read, keep alive and end a session. */
 export function sessionRoutes(app: FastifyInstance, tessera: Tessera): void {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Tessera } from '../../service.js';
-import { SESSION, withSession } from '../server.js';
+import type { Tessera } from '../../service/tessera.js';
+import { SESSION, withSession } from '../session.js';
 
 type CursorParams = { cursor: string };
 

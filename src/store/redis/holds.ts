@@ -1,10 +1,10 @@
-import { invalid, TesseraError } from '../core/errors.js';
-import { holdName, planPoolHold, planResourceHolds, type ResourceState } from '../core/holds.js';
-import type { SessionInfo } from '../core/session.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from './contract.js';
-import { BUCKETS, bucketOf, groupOf, script, type Arg, type RedisConnection, type Reply } from './redis-client.js';
-import * as H from './redis-holds-lua.js';
-import * as L from './redis-lua.js';
+import { invalid, TesseraError } from '../../core/errors.js';
+import { holdName, planPoolHold, planResourceHolds, type ResourceState } from '../../core/holds.js';
+import type { SessionInfo } from '../../core/session.js';
+import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../contract.js';
+import { BUCKETS, bucketOf, groupOf, script, type Arg, type RedisConnection, type Reply } from './client.js';
+import * as H from './lua/holds.js';
+import * as L from './lua/sessions.js';
 
 type HoldMethods = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
   | 'confirmHolds' | 'transferSession' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;

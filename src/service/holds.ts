@@ -1,12 +1,13 @@
-import { iso } from './core/clock.js';
-import { invalid, TesseraError } from './core/errors.js';
-import { holdName, holdNames, holdPrefix } from './core/holds.js';
-import { bodyObject, optionalSeconds } from './core/input.js';
-import { hashKey, newSessionId, newSessionKey } from './core/keys.js';
-import type { SessionInfo } from './core/session.js';
-import type { TesseraConfig } from './config.js';
-import type { SessionContext } from './service.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from './store/contract.js';
+import { iso } from '../core/clock.js';
+import { invalid, TesseraError } from '../core/errors.js';
+import { holdName, holdNames, holdPrefix } from '../core/holds.js';
+import { bodyObject, optionalSeconds } from '../core/input.js';
+import { hashKey, newSessionId, newSessionKey } from '../core/keys.js';
+import type { SessionInfo } from '../core/session.js';
+import type { TesseraConfig } from '../core/config.js';
+import type { HoldEventType, SessionContext } from './context.js';
+export type { HoldEventType } from './context.js';
+import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../store/contract.js';
 
 /** A hold as the wire shows it: `resource` for an exclusive hold, `pool` and `quantity` for a pool. */
 export interface HoldView {
@@ -35,7 +36,6 @@ export interface TransferredSession {
   nextTimeout: string;
 }
 
-export type HoldEventType = 'hold.acquired' | 'hold.released' | 'hold.expired' | 'hold.confirmed';
 
 /** Publishes an event about a session (its id and user), naming a resource. */
 export type HoldEmitter = (type: HoldEventType, session: { id: string; user?: SessionInfo['user'] }, resource: string) => void;

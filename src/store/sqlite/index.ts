@@ -1,16 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { systemClock, type Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
-import { checkDelete, planWrite, unlessRefused } from '../core/records.js';
-import { checkKey, nextTimeoutOf, rotated, type KeyState, type SessionInfo, type SessionUser } from '../core/session.js';
-import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
-import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredHold, StoredRecord } from './contract.js';
-import { createSqliteHolds } from './sqlite-holds.js';
-import { sqliteUsers } from './sqlite-users.js';
-import { createSqliteCursors } from './sqlite-cursors.js';
-import { createSqliteScopes } from './sqlite-scopes.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
+import { checkDelete, planWrite, unlessRefused } from '../../core/records.js';
+import { checkKey, nextTimeoutOf, rotated, type KeyState, type SessionInfo, type SessionUser } from '../../core/session.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredHold, StoredRecord } from '../contract.js';
+import { sqliteHolds } from './holds.js';
+import { sqliteUsers } from './users.js';
+import { sqliteCursors } from './cursors.js';
+import { sqliteTransactions } from './transactions.js';
 
 export interface SqliteStoreOptions {
   /** The database file, or ':memory:'. Its folder is created if missing. */
@@ -258,15 +258,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     if (!q.isLive.get(id, now)) throw new TesseraError('SESSION_INVALID');
   }
 
-  const holds = createSqliteHolds(db, step, clock, (id, now) => {
+  const holds = sqliteHolds(db, step, clock, (id, now) => {
     const row = getRow(id);
     return row && row.next_timeout > now ? toSession(row) : null;
   });
 
   const { dropSession: _dropSession, ...holdMethods } = holds;
   const isLive = (id: string, now: number) => q.isLive.get(id, now) !== undefined;
-  const cursors = createSqliteCursors(db, step, clock, isLive);
-  const scopes = createSqliteScopes(db, step, clock, isLive, cursors.dropSession);
+  const cursors = sqliteCursors(db, step, clock, isLive);
+  const scopes = sqliteTransactions(db, step, clock, isLive, cursors.dropSession);
   const { put: _put, remove: _remove, read: _read, touch: _touch, dropSession: _dropScopes, ...scopeMethods } = scopes;
   const { dropSession: _dropCursors, ...cursorMethods } = cursors;
 

@@ -1,15 +1,15 @@
-import { TesseraError } from '../core/errors.js';
-import { checkDelete, planWrite } from '../core/records.js';
-import type { SessionInfo, SessionUser } from '../core/session.js';
-import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredRecord } from './contract.js';
-import { BUCKETS, bucketOf, RedisConnection, type Arg, type Reply, type RedisStoreOptions } from './redis-client.js';
-import { redisHolds } from './redis-holds.js';
-import * as L from './redis-lua.js';
-import { RedisQueue } from './redis-queue.js';
-import { redisScopes } from './redis-scopes.js';
-import { redisUsers } from './redis-users.js';
+import { TesseraError } from '../../core/errors.js';
+import { checkDelete, planWrite } from '../../core/records.js';
+import type { SessionInfo, SessionUser } from '../../core/session.js';
+import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordKind, RecordWrite, SessionStore, StoredRecord } from '../contract.js';
+import { BUCKETS, bucketOf, RedisConnection, type Arg, type Reply, type RedisStoreOptions } from './client.js';
+import { redisHolds } from './holds.js';
+import * as L from './lua/sessions.js';
+import { RedisQueue } from './queue.js';
+import { redisTransactions } from './transactions.js';
+import { redisUsers } from './users.js';
 
-export { StoreUnavailableError, type RedisStoreOptions } from './redis-client.js';
+export { StoreUnavailableError, type RedisStoreOptions } from './client.js';
 
 /**
  * The Redis engine, standalone or Cluster (docs/architecture.md, "Redis").
@@ -96,7 +96,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
     unindexUser: users.unindex,
     expiryOf: async (id) => (await getSession(id))?.nextTimeout ?? null,
   });
-  const scopes = redisScopes(r, {
+  const scopes = redisTransactions(r, {
     session: (lua, id, args) => r.run(s(lua), [sk(id)], args),
     releaseNoted: holds.releaseNoted,
     toRecord,

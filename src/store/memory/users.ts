@@ -1,8 +1,8 @@
-import type { Clock } from '../core/clock.js';
-import { ExpiryWheel } from '../core/expiry-wheel.js';
-import type { SessionInfo, SessionUser } from '../core/session.js';
-import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../core/users.js';
-import type { KeyRotation, LoginOutcome, SessionStore, UserPut } from './contract.js';
+import type { Clock } from '../../core/clock.js';
+import { ExpiryWheel } from '../../core/expiry-wheel.js';
+import type { SessionInfo, SessionUser } from '../../core/session.js';
+import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../../core/users.js';
+import type { KeyRotation, LoginOutcome, SessionStore, UserPut } from '../contract.js';
 
 /**
  * Users, the index of sessions by user, pending role changes and login

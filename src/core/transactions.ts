@@ -1,6 +1,7 @@
 import { invalid } from './errors.js';
 import { checkDelete, isLive, planWrite } from './records.js';
-import type { AcquiredHold, RecordWrite, StoredHold, StoredRecord } from '../store/contract.js';
+import type { AcquiredHold, StoredHold } from './holds.js';
+import type { RecordWrite, StoredRecord } from './records.js';
 
 /**
  * The rules of scopes (section 6) and cursors (section 7), shared by every

@@ -1,13 +1,13 @@
-import { iso, type Clock } from './core/clock.js';
-import { invalid, TesseraError } from './core/errors.js';
-import { bodyObject } from './core/input.js';
-import { hashKey, isWellFormedId, newSalt, newSessionKey } from './core/keys.js';
-import { dummyHash, hashPassword, verifyPassword } from './core/passwords.js';
-import type { SessionInfo, SessionUser } from './core/session.js';
-import { password, roleList, throttleKeys, username, type StoredUser } from './core/users.js';
-import type { TesseraConfig } from './config.js';
-import type { KeyRotation, SessionStore } from './store/contract.js';
-import type { SessionContext } from './service.js';
+import { iso, type Clock } from '../core/clock.js';
+import { invalid, TesseraError } from '../core/errors.js';
+import { bodyObject } from '../core/input.js';
+import { hashKey, isWellFormedId, newSalt, newSessionKey } from '../core/keys.js';
+import { dummyHash, hashPassword, verifyPassword } from '../core/passwords.js';
+import type { SessionInfo, SessionUser } from '../core/session.js';
+import { password, roleList, throttleKeys, username, type StoredUser } from '../core/users.js';
+import type { TesseraConfig } from '../core/config.js';
+import type { KeyRotation, SessionStore } from '../store/contract.js';
+import type { SessionContext } from './context.js';
 
 /** What the users use cases need from the service around them. */
 export interface UsersDeps {

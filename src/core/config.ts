@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { isValidName } from './core/users.js';
+import { isValidName } from './users.js';
 
 /**
  * The server's options: one object, validated once at start (an unknown key,

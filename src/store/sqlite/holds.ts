@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
 import {
   checkConfirm, claimOf, planPoolHold, planResourceHolds, poolAvailable, prefixEnd, type PlannedHold,
-} from '../core/holds.js';
-import { nextTimeoutOf, type SessionInfo } from '../core/session.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from './contract.js';
+} from '../../core/holds.js';
+import { nextTimeoutOf, type SessionInfo } from '../../core/session.js';
+import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../contract.js';
 
 /** The group-commit wrapper of sqlite.ts: runs `fn` as one step (a savepoint in the turn's transaction). */
 export type Step = <A extends unknown[], T>(fn: (...args: A) => T) => (...args: A) => Promise<T>;
@@ -62,7 +62,7 @@ const toClaim = (r: ClaimRow): StoredClaim => ({ name: r.name, sessionId: r.sess
  * reads and writes under the database's write lock, atomically, even with
  * several processes on one file.
  */
-export function createSqliteHolds(db: Database.Database, step: Step, clock: Clock,
+export function sqliteHolds(db: Database.Database, step: Step, clock: Clock,
   liveSession: (id: string, now: number) => SessionInfo | null): SqliteHolds {
   db.exec(SCHEMA);
   const q = {

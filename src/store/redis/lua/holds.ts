@@ -1,4 +1,4 @@
-import { LUA_CLOCK } from './redis-lua.js';
+import { LUA_CLOCK } from './sessions.js';
 /**
  * Lua of the Redis engine for holds, pools, fences and claims. Every script
  * touches the keys of ONE resource group (`<prefix>:{<group>}:`, the name up

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
-import type { RecordKind, StoredRecord, CursorMethods } from './contract.js';
-import type { Step } from './sqlite-holds.js';
+import type { Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
+import type { RecordKind, StoredRecord, CursorSteps } from '../contract.js';
+import type { Step } from './holds.js';
 
-export interface SqliteCursors extends CursorMethods {
+export interface SqliteCursors extends CursorSteps {
   /** Removes every cursor of a session (call inside the caller's step). */
   dropSession(id: string): void;
 }
@@ -44,7 +44,7 @@ interface CursorRow {
 interface ItemRow { key: string; value: string; version: number; updated_at: number; ttl_ms: number | null; expires_at: number | null }
 
 /** Cursors of the SQLite engine: every method is one `step`, so a restart or another process can page them. */
-export function createSqliteCursors(db: Database.Database, step: Step, clock: Clock, isLive: (id: string, now: number) => boolean): SqliteCursors {
+export function sqliteCursors(db: Database.Database, step: Step, clock: Clock, isLive: (id: string, now: number) => boolean): SqliteCursors {
   db.exec(SCHEMA);
   const q = {
     count: db.prepare<[string, number]>('SELECT count(*) FROM cursors WHERE session_id = ? AND deadline > ?').pluck(),

@@ -1,10 +1,10 @@
-import { TesseraError } from './core/errors.js';
-import { bodyObject, recordName } from './core/input.js';
-import { newSessionId } from './core/keys.js';
-import { DEFAULT_PAGE, MAX_CURSORS, pageCount } from './core/scopes.js';
-import type { TesseraConfig } from './config.js';
-import type { SessionContext } from './service.js';
-import type { SessionStore, StoredRecord } from './store/contract.js';
+import { TesseraError } from '../core/errors.js';
+import { bodyObject, recordName } from '../core/input.js';
+import { newSessionId } from '../core/keys.js';
+import { DEFAULT_PAGE, MAX_CURSORS, pageCount } from '../core/transactions.js';
+import type { TesseraConfig } from '../core/config.js';
+import type { SessionContext } from './context.js';
+import type { SessionStore, StoredRecord } from '../store/contract.js';
 import { entryView, type EntryView } from './views.js';
 
 /** Reads a record as the session sees it, with the service's read checks (declared name, read roles). */

@@ -1,9 +1,9 @@
-import { TesseraError } from '../core/errors.js';
-import type { CursorMethods, ScopeMethods, ScopeRollback, StoredHold, StoredRecord } from './contract.js';
-import { BUCKETS, bucketOf, script, type Arg, type RedisConnection, type Reply } from './redis-client.js';
-import * as S from './redis-scopes-lua.js';
+import { TesseraError } from '../../core/errors.js';
+import type { CursorSteps, TransactionSteps, TransactionRollback, StoredHold, StoredRecord } from '../contract.js';
+import { BUCKETS, bucketOf, script, type Arg, type RedisConnection, type Reply } from './client.js';
+import * as S from './lua/transactions.js';
 
-export interface RedisScopesDeps {
+export interface RedisTransactionsDeps {
   /** Runs a session script (with the helpers it uses: sessionScript) on the session's keys. */
   session(lua: string, id: string, args: Arg[]): Promise<Reply>;
   /** Releases the holds rolled-back scopes took, group by group (redis-holds.ts). */
@@ -25,7 +25,7 @@ function encode(r: StoredRecord): string {
  * deadline), are written after an open, and the sweeps reschedule what a
  * later request moved, so a request never writes them.
  */
-export function redisScopes(r: RedisConnection, deps: RedisScopesDeps): ScopeMethods & CursorMethods {
+export function redisTransactions(r: RedisConnection, deps: RedisTransactionsDeps): TransactionSteps & CursorSteps {
   const scope = (lua: string, id: string, args: Arg[]) => deps.session(script(S.SCOPES_COMMON, lua), id, [r.now(), ...args]);
   const cursor = (lua: string, id: string, args: Arg[]) => deps.session(script(S.CURSORS_COMMON, lua), id, [r.now(), ...args]);
   const indexKey = (id: string, suffix: 'sx' | 'cx') => r.key(`x${bucketOf(id)}`, suffix);
@@ -72,12 +72,12 @@ export function redisScopes(r: RedisConnection, deps: RedisScopesDeps): ScopeMet
   }
 
   return {
-    async enterScopes(id, timeoutMs) {
+    async enterTransactions(id, timeoutMs) {
       const res = await scope(S.ENTER, id, [timeoutMs]);
       return { depth: Number(res[1]), aborted: res[0] === 'aborted', released: await release(id, res.slice(2)) };
     },
 
-    async openScope(id, timeoutMs, maxDepth) {
+    async openTransaction(id, timeoutMs, maxDepth) {
       const res = await scope(S.OPEN, id, [timeoutMs, maxDepth]);
       refuse(res, [`At most ${maxDepth} transactions may be open at once.`, maxDepth]);
       // After the script: should this node die in between, the next request still rolls an idle scope back.
@@ -85,29 +85,29 @@ export function redisScopes(r: RedisConnection, deps: RedisScopesDeps): ScopeMet
       return Number(res[1]);
     },
 
-    async commitScope(id, timeoutMs) {
+    async commitTransaction(id, timeoutMs) {
       const res = await scope(S.COMMIT, id, [timeoutMs]);
       refuse(res);
       return Number(res[1]);
     },
 
-    async rollbackScope(id, all, timeoutMs) {
+    async rollbackTransaction(id, all, timeoutMs) {
       const res = await scope(S.ROLLBACK, id, [all ? '1' : '0', timeoutMs]);
       refuse(res);
       return { sessionId: id, depth: Number(res[1]), released: await release(id, res.slice(2)) };
     },
 
-    async noteScopeHolds(id, held, added) {
+    async noteTransactionHolds(id, held, added) {
       if (held.length === 0) return;
       await scope(S.NOTE_HOLDS, id, [added ?? '', ...held.flatMap((h) => [h.name, h.token, h.quantity ?? '', h.fresh ? '1' : '0'])]);
     },
 
-    async endScopes(id) {
+    async endTransactions(id) {
       return release(id, await scope(S.END_SCOPES, id, []));
     },
 
-    async sweepExpiredScopes(limit) {
-      return sweepIndex<ScopeRollback>('sx', limit, async (id) => {
+    async sweepExpiredTransactions(limit) {
+      return sweepIndex<TransactionRollback>('sx', limit, async (id) => {
         const res = await scope(S.SWEEP_SCOPES, id, []);
         if (res[0] === 'live') return { live: Number(res[1]) };
         if (res[0] !== 'aborted') return { done: null };

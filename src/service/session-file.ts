@@ -1,5 +1,15 @@
-import { TesseraError } from './core/errors.js';
-import type { SessionContext, Tessera } from './service.js';
+import { TesseraError } from '../core/errors.js';
+import type { SessionContext } from './context.js';
+import type { Transactions } from './transactions.js';
+import type { MultipleRecordView, RecordView } from './views.js';
+
+/** What a session file asks of the service (Tessera provides it). */
+export interface SessionFileHost {
+  getRecord(ctx: SessionContext, name: unknown, key?: unknown): Promise<RecordView | MultipleRecordView>;
+  putRecord(ctx: SessionContext, name: unknown, key: unknown, body: unknown): Promise<RecordView>;
+  keepAlive(ctx: SessionContext, body?: unknown): Promise<unknown>;
+  readonly transactions: Pick<Transactions, 'begin' | 'commit' | 'rollback'>;
+}
 
 /**
  * CITY Shop's SessionLib (`_read`, `_set`, `_write`, `_update`, `-CHANGED`)
@@ -21,7 +31,7 @@ import type { SessionContext, Tessera } from './service.js';
 export class SessionFile {
   private open: boolean;
 
-  constructor(private readonly tessera: Tessera, private readonly ctx: SessionContext) {
+  constructor(private readonly tessera: SessionFileHost, private readonly ctx: SessionContext) {
     this.open = (ctx.transactionDepth ?? 0) > 0;
   }
 

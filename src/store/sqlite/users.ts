@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { Clock } from '../core/clock.js';
-import type { SessionInfo, SessionUser } from '../core/session.js';
-import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../core/users.js';
-import type { KeyRotation, LoginOutcome, SessionStore, StoredHold, UserPut } from './contract.js';
+import type { Clock } from '../../core/clock.js';
+import type { SessionInfo, SessionUser } from '../../core/session.js';
+import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../../core/users.js';
+import type { KeyRotation, LoginOutcome, SessionStore, StoredHold, UserPut } from '../contract.js';
 
 /**
  * Users, the index of sessions by user, pending role changes and login

@@ -1,5 +1,5 @@
-import { iso } from './core/clock.js';
-import type { StoredRecord } from './store/contract.js';
+import { iso } from '../core/clock.js';
+import type { StoredRecord } from '../store/contract.js';
 
 /** Records as the wire shows them (section 5): times as RFC 3339, values parsed. */
 

@@ -1,4 +1,4 @@
-import { TesseraError } from './core/errors.js';
+import { TesseraError } from '../core/errors.js';
 
 /**
  * Serializes the requests of each session within this process: one runs at a

@@ -1,19 +1,19 @@
 import type Database from 'better-sqlite3';
-import type { Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
 import {
   mergeNotes, NAME_MARK, noteHeld, overlay, planHoldRollback, planScopedDelete, planScopedWrite, rowOrder,
   type HoldNote, type ScopeOp, type ScopeRow,
-} from '../core/scopes.js';
-import type { AcquiredHold, RecordKind, RecordWrite, ScopeRollback, ScopeState, StoredHold, StoredRecord, ScopeMethods } from './contract.js';
-import type { Step } from './sqlite-holds.js';
+} from '../../core/transactions.js';
+import type { AcquiredHold, RecordKind, RecordWrite, TransactionRollback, TransactionState, StoredHold, StoredRecord, TransactionSteps } from '../contract.js';
+import type { Step } from './holds.js';
 
 /**
  * Scopes of the SQLite engine. The contract methods are `step`s; the record
  * helpers run inside sqlite.ts's record steps (same savepoint), and answer
  * null when the session has no scope open, so the record step goes on as before.
  */
-export interface SqliteScopes extends ScopeMethods {
+export interface SqliteTransactions extends TransactionSteps {
   /** How many scopes the session has open (0: none). */
   depth(id: string): number;
   /** A write into the innermost scope; null when none is open. */
@@ -80,8 +80,8 @@ const toRecord = (r: Omit<EntryRow, 'depth' | 'op'>): StoredRecord => ({
 });
 const toRow = (r: EntryRow): ScopeRow => ({ depth: r.depth, name: r.name, key: r.key, op: r.op, record: r.op === 'put' ? toRecord(r) : null });
 
-export function createSqliteScopes(db: Database.Database, step: Step, clock: Clock,
-  isLive: (id: string, now: number) => boolean, dropCursors: (id: string) => void): SqliteScopes {
+export function sqliteTransactions(db: Database.Database, step: Step, clock: Clock,
+  isLive: (id: string, now: number) => boolean, dropCursors: (id: string) => void): SqliteTransactions {
   db.exec(SCHEMA);
   const LIVE = '(expires_at IS NULL OR expires_at > @now)';
   const q = {
@@ -222,7 +222,7 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
       q.deleteHead.run(id);
     },
 
-    enterScopes: step((id: string, timeoutMs: number): ScopeState => {
+    enterTransactions: step((id: string, timeoutMs: number): TransactionState => {
       const now = clock();
       const head = q.head.get(id) as HeadRow | undefined;
       if (!head) return { depth: 0, aborted: false, released: [] };
@@ -239,7 +239,7 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
       return { depth: head.depth, aborted: false, released: [] };
     }),
 
-    openScope: step((id: string, timeoutMs: number, maxDepth: number) => {
+    openTransaction: step((id: string, timeoutMs: number, maxDepth: number) => {
       const now = clock();
       requireLive(id, now);
       const depth = depthOf(id);
@@ -248,7 +248,7 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
       return depth + 1;
     }),
 
-    commitScope: step((id: string, timeoutMs: number) => {
+    commitTransaction: step((id: string, timeoutMs: number) => {
       const now = clock();
       requireLive(id, now);
       const depth = requireOpen(id);
@@ -270,7 +270,7 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
       return depth - 1;
     }),
 
-    rollbackScope: step((id: string, all: boolean, timeoutMs: number): ScopeRollback => {
+    rollbackTransaction: step((id: string, all: boolean, timeoutMs: number): TransactionRollback => {
       const now = clock();
       requireLive(id, now);
       const depth = requireOpen(id);
@@ -280,7 +280,7 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
       return { sessionId: id, depth: from - 1, released };
     }),
 
-    noteScopeHolds: step((id: string, held: AcquiredHold[], added: number | null) => {
+    noteTransactionHolds: step((id: string, held: AcquiredHold[], added: number | null) => {
       const depth = depthOf(id);
       if (depth === 0) return;
       const notes = new Map((q.notesAt.all(id, depth) as NoteRow[]).map((n) => [n.name, n as HoldNote]));
@@ -288,16 +288,16 @@ export function createSqliteScopes(db: Database.Database, step: Step, clock: Clo
       for (const n of notes.values()) q.putNote.run({ id, depth, name: n.name, token: n.token, quantity: n.quantity });
     }),
 
-    endScopes: step((id: string) => {
+    endTransactions: step((id: string) => {
       const released = discardFrom(id, 1, clock());
       q.deleteHead.run(id);
       dropCursors(id);
       return released;
     }),
 
-    sweepExpiredScopes: step((limit: number) => {
+    sweepExpiredTransactions: step((limit: number) => {
       const now = clock();
-      return (q.due.all(now, limit) as string[]).map((id): ScopeRollback => {
+      return (q.due.all(now, limit) as string[]).map((id): TransactionRollback => {
         const released = discardFrom(id, 1, now);
         setHead(id, 0, now, 1);
         return { sessionId: id, depth: 0, released };

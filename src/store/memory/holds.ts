@@ -1,12 +1,12 @@
-import type { Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
-import { ExpiryWheel } from '../core/expiry-wheel.js';
+import type { Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
+import { ExpiryWheel } from '../../core/expiry-wheel.js';
 import {
   nameOrder, checkConfirm, claimOf, isLiveHold, planPoolHold, planResourceHolds, poolAvailable, type PlannedHold,
-} from '../core/holds.js';
-import { nextTimeoutOf, type SessionInfo } from '../core/session.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from './contract.js';
-import type { MemoryEntry } from './memory.js';
+} from '../../core/holds.js';
+import { nextTimeoutOf, type SessionInfo } from '../../core/session.js';
+import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../contract.js';
+import type { MemoryEntry } from './state.js';
 
 type HoldMethods = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
   | 'confirmHolds' | 'transferSession' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
@@ -24,7 +24,7 @@ export interface MemoryHolds extends HoldMethods {
  * Holds, pools, fences and claims of the memory engine. Each method is one
  * synchronous pass (no await inside), so it is atomic in this process.
  */
-export function createMemoryHolds(clock: Clock, sessions: Map<string, MemoryEntry>, sessionWheel: ExpiryWheel<string>): MemoryHolds {
+export function memoryHolds(clock: Clock, sessions: Map<string, MemoryEntry>, sessionWheel: ExpiryWheel<string>): MemoryHolds {
   /** session -> name -> hold, and name -> session -> the same hold object. */
   const bySession = new Map<string, Map<string, StoredHold>>();
   const byName = new Map<string, Map<string, StoredHold>>();

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { TesseraError } from '../core/errors.js';
+import { TesseraError } from '../../core/errors.js';
 import { SessionQueue, type Release, type RequestQueue } from '../queue.js';
-import type { RedisConnection } from './redis-client.js';
+import type { RedisConnection } from './client.js';
 
 /**
  * The per-session line of requests across every node (section 4), in Redis:

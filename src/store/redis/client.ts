@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import type { Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
 
 /**
  * The connection of the Redis engine: one ioredis client (standalone or

@@ -1,24 +1,18 @@
-import { systemClock, type Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
-import { ExpiryWheel } from '../core/expiry-wheel.js';
-import { checkDelete, isLive, planWrite, unlessRefused } from '../core/records.js';
-import { checkKey, nextTimeoutOf, rotated, type KeyState, type SessionInfo, type SessionUser } from '../core/session.js';
-import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordWrite, SessionStore, StoredRecord } from './contract.js';
-import { createMemoryCursors } from './memory-cursors.js';
-import { createMemoryHolds } from './memory-holds.js';
-import { memoryUsers } from './memory-users.js';
-import { createMemoryScopes } from './memory-scopes.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
+import { ExpiryWheel } from '../../core/expiry-wheel.js';
+import { checkDelete, isLive, planWrite, unlessRefused } from '../../core/records.js';
+import { checkKey, nextTimeoutOf, rotated, type KeyState, type SessionInfo, type SessionUser } from '../../core/session.js';
+import type { AuthRequest, Authentication, EndedSession, KeyRotation, RecordWrite, SessionStore, StoredRecord } from '../contract.js';
+import { memoryCursors } from './cursors.js';
+import { memoryHolds } from './holds.js';
+import { memoryUsers } from './users.js';
+import { memoryTransactions } from './transactions.js';
+import type { MemoryEntry } from './state.js';
 
 export interface MemoryStoreOptions {
   /** The store's clock. @default Date.now */
   clock?: Clock;
-}
-
-export interface MemoryEntry {
-  session: SessionInfo;
-  keys: KeyState;
-  /** name -> entry key ('' for a single record) -> record */
-  records: Map<string, Map<string, StoredRecord>>;
 }
 
 /** Copies a session for the caller; `user` objects are replaced, never changed, so they can be shared. */
@@ -29,10 +23,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   const clock = options.clock ?? systemClock;
   const sessions = new Map<string, MemoryEntry>();
   const wheel = new ExpiryWheel<string>(clock());
-  const holds = createMemoryHolds(clock, sessions, wheel);
+  const holds = memoryHolds(clock, sessions, wheel);
   const { dropSession: _dropSession, ownHold: _ownHold, dropHold: _dropHold, ...holdMethods } = holds;
-  const cursors = createMemoryCursors(clock, (id, now) => live(id, now) !== null);
-  const scopes = createMemoryScopes(clock, sessions, holds, cursors.dropSession);
+  const cursors = memoryCursors(clock, (id, now) => live(id, now) !== null);
+  const scopes = memoryTransactions(clock, sessions, holds, cursors.dropSession);
   const { put: _put, remove: _remove, read: _read, touch: _touch, dropSession: _dropScopes, ...scopeMethods } = scopes;
   const { dropSession: _dropCursors, ...cursorMethods } = cursors;
 

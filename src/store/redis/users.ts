@@ -1,8 +1,8 @@
-import { LUA_CLOCK } from './redis-lua.js';
-import type { SessionInfo, SessionUser } from '../core/session.js';
-import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
-import type { EndedSession, KeyRotation, LoginOutcome, SessionStore, UserPut } from './contract.js';
-import { BUCKETS, type RedisConnection, type Reply } from './redis-client.js';
+import { LUA_CLOCK } from './lua/sessions.js';
+import type { SessionInfo, SessionUser } from '../../core/session.js';
+import type { StoredUser, ThrottleRule, UserChange } from '../../core/users.js';
+import type { EndedSession, KeyRotation, LoginOutcome, SessionStore, UserPut } from '../contract.js';
+import { BUCKETS, type RedisConnection, type Reply } from './client.js';
 
 /**
  * Users, the index of sessions by user and login throttling, for the Redis

@@ -1,72 +1,24 @@
 import { EventEmitter } from 'node:events';
-import { iso, systemClock, type Clock } from './core/clock.js';
-import { TesseraError } from './core/errors.js';
-import { bodyObject, checkDepth, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from './core/input.js';
-import { deriveKey, hashKey, isWellFormedId, isWellFormedKey, newSalt, newSessionId, newSessionKey } from './core/keys.js';
-import { compileRecordTypes, type RecordType } from './core/record-types.js';
-import { RecentMap } from './core/recent-map.js';
-import { nextTimeoutOf, type Rotation, type SessionInfo } from './core/session.js';
-import { resolveConfig, type ClientRole, type TesseraConfig } from './config.js';
+import { iso, systemClock, type Clock } from '../core/clock.js';
+import { TesseraError } from '../core/errors.js';
+import { bodyObject, checkDepth, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from '../core/input.js';
+import { deriveKey, hashKey, isWellFormedId, isWellFormedKey, newSalt, newSessionId, newSessionKey } from '../core/keys.js';
+import { compileRecordTypes, type RecordType } from '../core/record-types.js';
+import { RecentMap } from '../core/recent-map.js';
+import { nextTimeoutOf, type Rotation, type SessionInfo } from '../core/session.js';
+import { resolveConfig, type ClientRole, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
 import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
-import { SessionQueue, type Release, type RequestQueue } from './queue.js';
+import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
 import { SessionFile } from './session-file.js';
-import type { EndedSession, RecordKind, RecordWrite, SessionStore, StoredRecord } from './store/contract.js';
+import type { EndedSession, RecordKind, RecordWrite, SessionStore, StoredRecord } from '../store/contract.js';
 import { Transactions } from './transactions.js';
 import { Users } from './users.js';
 import { group, view, type MultipleRecordView, type RecordView } from './views.js';
 
 export type { EntryView, MultipleRecordView, RecordView } from './views.js';
-
-/** Who is calling: an API client from the config (or the implicit one of open mode). */
-export interface Client {
-  id: string;
-  roles: readonly ClientRole[];
-}
-
-/** A request's view of its session after its credentials were accepted. */
-export interface SessionContext {
-  session: SessionInfo;
-  /** The key the caller must send next. */
-  key: string;
-  client: Client;
-  /** Open transactions (scopes), learnt as the request entered (Transactions.enter). */
-  transactionDepth?: number;
-}
-
-export interface CreatedSession {
-  id: string;
-  key: string;
-  idleTimeout: number;
-  lifespan: number;
-  rotation: Rotation;
-  queue: boolean;
-  nextTimeout: string;
-  expiresAt: string;
-}
-
-export interface SessionView {
-  id: string;
-  user: { name: string; roles: string[] } | null;
-  createdAt: string;
-  lastAccessAt: string;
-  nextTimeout: string;
-  expiresAt: string;
-  rotation: Rotation;
-  transactionDepth: number;
-}
-
-export type TesseraEvent = {
-  type: 'session.created' | 'session.ended' | 'session.expired' | 'session.transferred' | 'security.key_replayed' | HoldEventType
-    | 'user.login' | 'user.logout' | 'user.login_failed';
-  at: string;
-  sessionId: string;
-  user?: string;
-  /** hold.*: the resource or pool. */
-  resource?: string;
-  /** session.transferred: the new session id. */
-  to?: string;
-};
+import type { Client, CreatedSession, SessionContext, SessionView, TesseraEvent } from './context.js';
+export type { Client, CreatedSession, SessionContext, SessionView, TesseraEvent } from './context.js';
 
 export interface TesseraOptions {
   /** The server config (validated here); see docs/configuration.md. */

@@ -1,10 +1,10 @@
-import { TesseraError, invalid } from './core/errors.js';
-import { bodyObject } from './core/input.js';
-import { MAX_DEPTH } from './core/scopes.js';
-import type { SessionInfo } from './core/session.js';
-import type { TesseraConfig } from './config.js';
-import type { SessionContext } from './service.js';
-import type { AcquiredHold, SessionStore, StoredHold } from './store/contract.js';
+import { TesseraError, invalid } from '../core/errors.js';
+import { bodyObject } from '../core/input.js';
+import { MAX_DEPTH } from '../core/transactions.js';
+import type { SessionInfo } from '../core/session.js';
+import type { TesseraConfig } from '../core/config.js';
+import type { SessionContext } from './context.js';
+import type { AcquiredHold, SessionStore, StoredHold } from '../store/contract.js';
 
 /** Publishes `hold.released` for a hold a rollback gave back. */
 export type ReleaseEmitter = (session: { id: string; user?: SessionInfo['user'] }, resource: string) => void;
@@ -35,7 +35,7 @@ export class Transactions {
    */
   async enter(ctx: SessionContext): Promise<void> {
     if (ctx.transactionDepth === 0) return; // authenticate saw no scope state
-    const state = await this.store.enterScopes(ctx.session.id, this.timeoutMs);
+    const state = await this.store.enterTransactions(ctx.session.id, this.timeoutMs);
     this.emitReleased(ctx.session, state.released);
     ctx.transactionDepth = state.depth;
     if (state.aborted) throw new TesseraError('TRANSACTION_ABORTED');
@@ -44,7 +44,7 @@ export class Transactions {
   /** POST /v1/session/transactions: opens a scope, nested in the open ones. */
   async begin(ctx: SessionContext, body?: unknown): Promise<{ depth: number }> {
     bodyObject(body, []);
-    const depth = await this.store.openScope(ctx.session.id, this.timeoutMs, MAX_DEPTH);
+    const depth = await this.store.openTransaction(ctx.session.id, this.timeoutMs, MAX_DEPTH);
     ctx.transactionDepth = depth;
     return { depth };
   }
@@ -52,7 +52,7 @@ export class Transactions {
   /** POST /v1/session/transactions/commit: the innermost scope into its parent, or (depth 1) into the records, atomically. */
   async commit(ctx: SessionContext, body?: unknown): Promise<{ depth: number }> {
     bodyObject(body, []);
-    const depth = await this.store.commitScope(ctx.session.id, this.timeoutMs);
+    const depth = await this.store.commitTransaction(ctx.session.id, this.timeoutMs);
     ctx.transactionDepth = depth;
     return { depth };
   }
@@ -61,7 +61,7 @@ export class Transactions {
   async rollback(ctx: SessionContext, query: { all?: unknown } = {}, body?: unknown): Promise<{ depth: number }> {
     bodyObject(body, []);
     const all = flag(query.all, 'all');
-    const result = await this.store.rollbackScope(ctx.session.id, all, this.timeoutMs);
+    const result = await this.store.rollbackTransaction(ctx.session.id, all, this.timeoutMs);
     this.emitReleased(ctx.session, result.released);
     ctx.transactionDepth = result.depth;
     return { depth: result.depth };
@@ -69,12 +69,12 @@ export class Transactions {
 
   /** After a hold step: the innermost open scope remembers what it took (`added`: units asked of a pool). */
   async noteHolds(ctx: SessionContext, held: AcquiredHold[], added: number | null): Promise<void> {
-    if ((ctx.transactionDepth ?? 0) > 0) await this.store.noteScopeHolds(ctx.session.id, held, added);
+    if ((ctx.transactionDepth ?? 0) > 0) await this.store.noteTransactionHolds(ctx.session.id, held, added);
   }
 
   /** Before a transfer: every scope rolls back and every cursor closes (the old id is about to go). */
   async endAll(ctx: SessionContext): Promise<void> {
-    this.emitReleased(ctx.session, await this.store.endScopes(ctx.session.id));
+    this.emitReleased(ctx.session, await this.store.endTransactions(ctx.session.id));
     ctx.transactionDepth = 0;
   }
 
@@ -82,7 +82,7 @@ export class Transactions {
   async sweep(): Promise<number> {
     let total = 0;
     for (;;) {
-      const aborted = await this.store.sweepExpiredScopes(MAX_SWEEP_BATCH);
+      const aborted = await this.store.sweepExpiredTransactions(MAX_SWEEP_BATCH);
       for (const a of aborted) this.emitReleased({ id: a.sessionId }, a.released);
       total += aborted.length;
       if (aborted.length < MAX_SWEEP_BATCH) return total;

@@ -1,17 +1,17 @@
-import type { Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
-import { ExpiryWheel } from '../core/expiry-wheel.js';
-import { isLive } from '../core/records.js';
+import type { Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
+import { ExpiryWheel } from '../../core/expiry-wheel.js';
+import { isLive } from '../../core/records.js';
 import {
   mergeNotes, NAME_MARK, noteHeld, overlay, planHoldRollback, planScopedDelete, planScopedWrite, rowOrder,
   type HoldNote, type ScopeOp, type ScopeRow,
-} from '../core/scopes.js';
-import type { RecordWrite, ScopeRollback, StoredHold, StoredRecord, ScopeMethods } from './contract.js';
-import type { MemoryHolds } from './memory-holds.js';
-import type { MemoryEntry } from './memory.js';
+} from '../../core/transactions.js';
+import type { RecordWrite, TransactionRollback, StoredHold, StoredRecord, TransactionSteps } from '../contract.js';
+import type { MemoryHolds } from './holds.js';
+import type { MemoryEntry } from './state.js';
 
 /** Scopes of the memory engine; the record helpers run inside memory.ts's record steps and answer null when no scope is open. */
-export interface MemoryScopes extends ScopeMethods {
+export interface MemoryTransactions extends TransactionSteps {
   /** Whether the session has scopes open or an abort to report. */
   hasState(id: string): boolean;
   put(e: MemoryEntry, w: RecordWrite, now: number): StoredRecord | null;
@@ -37,8 +37,8 @@ interface Head {
 const slot = (name: string, key: string) => `${name}\n${key}`;
 
 /** Each method is one synchronous pass over the maps (no await inside), so it is atomic in this process. */
-export function createMemoryScopes(clock: Clock, sessions: Map<string, MemoryEntry>, holds: MemoryHolds,
-  dropCursors: (id: string) => void): MemoryScopes {
+export function memoryTransactions(clock: Clock, sessions: Map<string, MemoryEntry>, holds: MemoryHolds,
+  dropCursors: (id: string) => void): MemoryTransactions {
   const heads = new Map<string, Head>();
   const wheel = new ExpiryWheel<string>(clock());
 
@@ -153,7 +153,7 @@ export function createMemoryScopes(clock: Clock, sessions: Map<string, MemoryEnt
       wheel.delete(id);
     },
 
-    async enterScopes(id, timeoutMs) {
+    async enterTransactions(id, timeoutMs) {
       const now = clock();
       const h = heads.get(id);
       if (!h) return { depth: 0, aborted: false, released: [] };
@@ -168,7 +168,7 @@ export function createMemoryScopes(clock: Clock, sessions: Map<string, MemoryEnt
       return { depth: h.layers.length, aborted, released: [] };
     },
 
-    async openScope(id, timeoutMs, maxDepth) {
+    async openTransaction(id, timeoutMs, maxDepth) {
       const now = clock();
       requireLive(id, now);
       let h = heads.get(id);
@@ -182,7 +182,7 @@ export function createMemoryScopes(clock: Clock, sessions: Map<string, MemoryEnt
       return h.layers.length;
     },
 
-    async commitScope(id, timeoutMs) {
+    async commitTransaction(id, timeoutMs) {
       const now = clock();
       const e = requireLive(id, now);
       const h = requireOpen(id);
@@ -199,7 +199,7 @@ export function createMemoryScopes(clock: Clock, sessions: Map<string, MemoryEnt
       return h.layers.length;
     },
 
-    async rollbackScope(id, all, timeoutMs) {
+    async rollbackTransaction(id, all, timeoutMs) {
       const now = clock();
       requireLive(id, now);
       const h = requireOpen(id);
@@ -208,13 +208,13 @@ export function createMemoryScopes(clock: Clock, sessions: Map<string, MemoryEnt
       return { sessionId: id, depth: h.layers.length, released };
     },
 
-    async noteScopeHolds(id, held, added) {
+    async noteTransactionHolds(id, held, added) {
       const h = heads.get(id);
       if (!h || h.layers.length === 0) return;
       noteHeld(h.layers[h.layers.length - 1].notes, held, added);
     },
 
-    async endScopes(id) {
+    async endTransactions(id) {
       const h = heads.get(id);
       const released = h ? discardFrom(id, h, 1, clock()) : [];
       heads.delete(id);
@@ -223,9 +223,9 @@ export function createMemoryScopes(clock: Clock, sessions: Map<string, MemoryEnt
       return released;
     },
 
-    async sweepExpiredScopes(limit) {
+    async sweepExpiredTransactions(limit) {
       const now = clock();
-      const out: ScopeRollback[] = [];
+      const out: TransactionRollback[] = [];
       for (const id of wheel.takeDue(now, limit)) {
         const h = heads.get(id);
         if (!h || h.layers.length === 0) continue;

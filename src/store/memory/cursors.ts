@@ -1,9 +1,9 @@
-import type { Clock } from '../core/clock.js';
-import { TesseraError } from '../core/errors.js';
-import { ExpiryWheel } from '../core/expiry-wheel.js';
-import type { NewCursor, StoredRecord, CursorMethods } from './contract.js';
+import type { Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
+import { ExpiryWheel } from '../../core/expiry-wheel.js';
+import type { NewCursor, StoredRecord, CursorSteps } from '../contract.js';
 
-export interface MemoryCursors extends CursorMethods {
+export interface MemoryCursors extends CursorSteps {
   /** Removes every cursor of a session (inside the caller's step). */
   dropSession(id: string): void;
 }
@@ -18,7 +18,7 @@ interface Cursor {
 }
 
 /** Cursors of the memory engine: each method is one synchronous pass. */
-export function createMemoryCursors(clock: Clock, isLive: (id: string, now: number) => boolean): MemoryCursors {
+export function memoryCursors(clock: Clock, isLive: (id: string, now: number) => boolean): MemoryCursors {
   const cursors = new Map<string, Cursor>();
   const bySession = new Map<string, Set<string>>();
   const wheel = new ExpiryWheel<string>(clock());

@@ -1,0 +1,56 @@
+import type { ClientRole } from '../core/config.js';
+import type { Rotation, SessionInfo } from '../core/session.js';
+
+/** The shapes the service's use cases share with their callers (the HTTP face, the CLI, a library user). */
+
+/** Who is calling: an API client from the config (or the implicit one of open mode). */
+export interface Client {
+  id: string;
+  roles: readonly ClientRole[];
+}
+
+/** A request's view of its session after its credentials were accepted. */
+export interface SessionContext {
+  session: SessionInfo;
+  /** The key the caller must send next. */
+  key: string;
+  client: Client;
+  /** Open transactions (scopes), learnt as the request entered (Transactions.enter). */
+  transactionDepth?: number;
+}
+
+export interface CreatedSession {
+  id: string;
+  key: string;
+  idleTimeout: number;
+  lifespan: number;
+  rotation: Rotation;
+  queue: boolean;
+  nextTimeout: string;
+  expiresAt: string;
+}
+
+export interface SessionView {
+  id: string;
+  user: { name: string; roles: string[] } | null;
+  createdAt: string;
+  lastAccessAt: string;
+  nextTimeout: string;
+  expiresAt: string;
+  rotation: Rotation;
+  transactionDepth: number;
+}
+
+export type TesseraEvent = {
+  type: 'session.created' | 'session.ended' | 'session.expired' | 'session.transferred' | 'security.key_replayed' | HoldEventType
+    | 'user.login' | 'user.logout' | 'user.login_failed';
+  at: string;
+  sessionId: string;
+  user?: string;
+  /** hold.*: the resource or pool. */
+  resource?: string;
+  /** session.transferred: the new session id. */
+  to?: string;
+};
+
+export type HoldEventType = 'hold.acquired' | 'hold.released' | 'hold.expired' | 'hold.confirmed';
