@@ -56,10 +56,17 @@ test('SIGKILL in the middle of a loop of commits on SQLite: every acknowledged c
       assert.ok(a <= acked + 1, 'at most the one in flight beyond them');
       acked = a;
     }
-    // The loop, and a kill at a random moment in it.
+    // The loop, and a kill at a random moment in it. Only the test's own SIGKILL may end the process:
+    // a server that dies by itself, or answers something that is not JSON, fails the test (and never hangs it).
     const killAfter = 300 + Math.floor(Math.random() * 500);
-    const killer = setTimeout(() => server.child.kill('SIGKILL'), killAfter);
-    const exited = new Promise((resolve) => server.child.once('exit', resolve));
+    let killedByTest = false;
+    const killer = setTimeout(() => {
+      killedByTest = true;
+      server.child.kill('SIGKILL');
+    }, killAfter);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      server.child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
     try {
       for (let n = acked + 1; ; n++) {
         assert.equal((await call('POST', '/v1/session/transactions')).status, 200);
@@ -71,12 +78,19 @@ test('SIGKILL in the middle of a loop of commits on SQLite: every acknowledged c
         acked = n;
       }
     } catch (e) {
+      if (!killedByTest) {
+        clearTimeout(killer);
+        server.child.kill('SIGKILL');
+        await exited;
+        throw new Error(`the loop failed before the test killed the server: ${(e as Error).message}`, { cause: e });
+      }
       if (e instanceof assert.AssertionError) throw e;
-      // fetch failed: the process is gone.
+      // fetch failed after the kill: the process is gone.
     } finally {
       clearTimeout(killer);
     }
-    await exited;
+    const exit = await exited;
+    assert.equal(exit.signal, 'SIGKILL', `the server died of the test's SIGKILL (exit code ${exit.code}, signal ${exit.signal})`);
     assert.ok(acked > 0, 'some commits were acknowledged before the kill');
   }
   const last = await start();

@@ -12,6 +12,7 @@ import { holdsUsersSuite } from './holds-users.js';
 import { hostileSuite } from './hostile.js';
 import { lifecycleSuite } from './lifecycle.js';
 import { queueSuite } from './queue.js';
+import { ENGINES } from '../helpers/harness.js';
 import { recordsSuite } from './records.js';
 import { adminSuite } from './admin.js';
 import { usersSuite } from './users.js';
@@ -20,7 +21,12 @@ import { transactionsSuite } from './transactions.js';
 /** Runs every suite against each engine named (TESSERA_ENGINES=a,b narrows it). */
 export function conformance(engines: string[]): void {
   // TESSERA_ENGINES=redis,sqlite runs a subset (all by default).
-  const only = process.env.TESSERA_ENGINES?.split(',').filter(Boolean);
+  const only = process.env.TESSERA_ENGINES?.split(',').map((e) => e.trim()).filter(Boolean);
+  // A typo must not pass by running nothing.
+  const unknown = only?.filter((e) => !(e in ENGINES)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(`TESSERA_ENGINES names unknown engines: ${unknown.join(', ')} (known: ${Object.keys(ENGINES).join(', ')})`);
+  }
   for (const engine of engines.filter((e) => !only || only.includes(e))) {
     describe(`engine: ${engine}`, () => {
       credentialsSuite(engine);
