@@ -46,7 +46,7 @@ test('SQLite sweeps through the expiry index: the plan never scans the table', (
     assert.match(plan('SELECT key FROM login_attempts WHERE expires_at <= 1 LIMIT 5'), /USING (COVERING )?INDEX login_attempts_by_expiry/);
 }));
 
-test('SQLite checkpoints the WAL in the background, off the event loop', async () => {
+test('SQLite carries written sessions from the WAL into the database file while it serves (the background checkpointer)', async () => {
   const dir = tempDir();
   try {
     const { statSync } = await import('node:fs');

@@ -14,6 +14,7 @@ import { lifecycleSuite } from './lifecycle.js';
 import { queueSuite } from './queue.js';
 import { ENGINES } from '../helpers/harness.js';
 import { recordsSuite } from './records.js';
+import { combinationsSuite } from './combinations.js';
 import { adminSuite } from './admin.js';
 import { usersSuite } from './users.js';
 import { transactionsSuite } from './transactions.js';
@@ -41,6 +42,7 @@ export function conformance(engines: string[]): void {
       hostileSuite(engine);
       transactionsSuite(engine);
       cursorsSuite(engine);
+      combinationsSuite(engine);
     });
   }
 }

@@ -225,6 +225,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     },
 
     ...holdMethods,
+
+    // The session moves in the user index too: the old id leaves it, the new one takes its place.
+    async transferSession(oldId, newId, keyHash) {
+      const moved = await holdMethods.transferSession(oldId, newId, keyHash);
+      if (moved) {
+        users.gone(oldId, moved.user);
+        users.moved(newId, null, moved.user);
+      }
+      return moved;
+    },
     ...users.methods,
     ...scopeMethods,
     ...cursorMethods,
