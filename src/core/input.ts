@@ -7,14 +7,40 @@ export type Body = Record<string, unknown>;
 /** How deeply a JSON body may nest: deep enough for any record, shallow enough for every recursive walk. */
 export const MAX_DEPTH = 64;
 
-/** Refuses a value nested deeper than MAX_DEPTH (walked without recursion). */
-export function checkDepth(value: unknown): void {
-  const stack: [unknown, number][] = [[value, 1]];
+/**
+ * Refuses what JSON cannot carry back as it came: a value nested deeper than
+ * MAX_DEPTH, or a number that is not finite (`1e400` parses as Infinity, which
+ * JSON would write back as null). Walked without recursion; the error names
+ * the path of the number.
+ */
+export function checkJsonValue(value: unknown): void {
+  const stack: [unknown, number, string][] = [[value, 1, '']];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
+    const [v, depth, path] = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      throw invalid(`The number at '${path || '/'}' is out of range: it would not be stored as sent.`, path || '/');
+    }
     if (v === null || typeof v !== 'object') continue;
     if (depth > MAX_DEPTH) throw invalid(`The body nests deeper than ${MAX_DEPTH} levels.`);
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+    for (const [k, child] of Object.entries(v)) stack.push([child, depth + 1, `${path}/${k}`]);
+  }
+}
+
+/** An integer literal in JSON text (not inside a string) that no double holds exactly. */
+const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![.eE\d])/g;
+const LONG_DIGITS = /\d{16}/;
+
+/**
+ * Refuses JSON text with an integer beyond ±2^53: it would parse to a nearby
+ * double and be answered changed. Such an id travels as a string.
+ */
+export function checkJsonIntegers(text: string): void {
+  if (!LONG_DIGITS.test(text)) return; // the common case: nothing to look at
+  for (const m of text.matchAll(JSON_TOKEN)) {
+    if (m[0].charCodeAt(0) === 34) continue; // a string
+    if (!Number.isSafeInteger(Number(m[0]))) {
+      throw invalid(`The integer ${m[0].length > 40 ? `${m[0].slice(0, 40)}…` : m[0]} is beyond 2^53 and would not be stored exactly; send it as a string.`);
+    }
   }
 }
 

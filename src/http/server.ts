@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { TesseraError } from '../core/errors.js';
-import { bodyObject, checkDepth } from '../core/input.js';
+import { bodyObject, checkJsonIntegers, checkJsonValue } from '../core/input.js';
 import type { Tessera } from '../service/tessera.js';
 import { takeTurn } from './session.js';
 import { clientAuthenticator } from './clients.js';
@@ -62,7 +62,8 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     if (body === '') return done(null, undefined);
     try {
       const value = sjson.parse(body as string, null, { protoAction: 'error', constructorAction: 'error' });
-      checkDepth(value);
+      checkJsonValue(value);
+      checkJsonIntegers(body as string);
       done(null, value);
     } catch (e) {
       done(e instanceof TesseraError ? e

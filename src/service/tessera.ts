@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { iso, systemClock, type Clock } from '../core/clock.js';
 import { TesseraError } from '../core/errors.js';
-import { bodyObject, checkDepth, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from '../core/input.js';
+import { bodyObject, checkJsonValue, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from '../core/input.js';
 import { deriveKey, hashKey, isWellFormedId, isWellFormedKey, newSalt, newSessionId, newSessionKey } from '../core/keys.js';
 import { compileRecordTypes, type RecordType } from '../core/record-types.js';
 import { RecentMap } from '../core/recent-map.js';
@@ -240,7 +240,7 @@ export class Tessera {
     const k = key === undefined || key === null ? null : entryKey(key);
     const b = bodyObject(body, ['value', 'ttl']);
     if (!('value' in b) || b.value === undefined) throw new TesseraError('INVALID_REQUEST', "The body needs a 'value'.", { field: 'value' });
-    checkDepth(b.value); // in-process callers too: deep values would overflow the stack below
+    checkJsonValue(b.value); // in-process callers too: deep values would overflow the stack below, Infinity would be stored as null
     const ttl = optionalSeconds(b, 'ttl', this.config.session.maxLifespan); // a record never outlives its session
     const version = ifMatch(ifMatchHeader);
     const type = this.recordType(n);

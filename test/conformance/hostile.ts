@@ -29,6 +29,23 @@ export function hostileSuite(engine: string): void {
       assert.equal((await s.req('GET', '/v1/session/records/deep')).body.value, 'safe');
     }));
 
+    it('refuses numbers JSON would not give back as sent (1e400, integers beyond 2^53) with 400 naming them, and keeps what was stored', () =>
+      using(engine, {}, async ({ app }) => {
+        const s = await SessionClient.create(app);
+        assert.equal((await s.req('PUT', '/v1/session/records/price', { value: { price: 12 } })).status, 200);
+        const put = (raw: string) => send(app, 'PUT', '/v1/session/records/price', { raw, headers: { 'session-id': s.id, 'session-key': s.key } })
+          .then((res) => { if (typeof res.headers['session-key'] === 'string') s.key = res.headers['session-key']; return res; });
+        const inf = await put('{"value":{"price":1e400}}');
+        assert.equal(inf.status, 400);
+        assert.equal(inf.body.error.code, 'INVALID_REQUEST');
+        assert.match(inf.body.error.message, /\/value\/price/);
+        const big = await put('{"value":{"id":12345678901234567890}}');
+        assert.equal(big.status, 400);
+        assert.match(big.body.error.message, /12345678901234567890/);
+        assert.equal((await put('{"value":{"id":"12345678901234567890","n":9007199254740991}}')).status, 200, 'as a string, and the largest safe integer, are fine');
+        assert.deepEqual((await s.req('GET', '/v1/session/records/price')).body.value, { id: '12345678901234567890', n: 9007199254740991 });
+      }));
+
     it('refuses a body on routes that take none, doing nothing', () => using(engine, {}, async ({ app }) => {
       const s = await SessionClient.create(app);
       await s.req('PUT', '/v1/session/records/r', { value: 1 });
