@@ -313,13 +313,9 @@ async function holdsRace(job: HoldsRaceJob): Promise<HoldsRaceResult | Skipped> 
       return reply;
     };
 
-    // TODO(holds): this workload waits for PROTOCOL.md §9 in the server. Until
-    // POST /v1/session/holds exists (404 today), it is skipped with this reason.
+    // A probe first: a server that refuses holds skips the workload with its answer as the reason.
     const prober: Buyer = await createTesseraSession(ctx, {});
     const probe = await send(prober, 'POST', '/v1/session/holds', { resources: [`probe:${job.event}`] });
-    if (probe.status === 404) {
-      return { skipped: `TODO(holds): POST /v1/session/holds answered ${describe(probe)}; holds are not implemented yet` };
-    }
     if (probe.status !== 201) return { skipped: `POST /v1/session/holds answered ${describe(probe)}` };
     await send(prober, 'DELETE', '/v1/session/holds');
 

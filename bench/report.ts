@@ -190,6 +190,12 @@ export function markdown(r: Results): string {
       'A system on Redis costs the sum of its two columns.',
   );
   lines.push('');
+  lines.push('What was compared with what: the store each system uses and what an answered write survives at the speed measured.');
+  lines.push('');
+  lines.push('| System | store | durability |');
+  lines.push('|---|---|---|');
+  for (const s of SYSTEMS.filter((x) => ran(x.id))) lines.push(`| ${s.label} | ${s.conditions.store} | ${s.conditions.durability} |`);
+  lines.push('');
   lines.push('What each workload sends (bench/README.md has more):');
   lines.push('');
   for (const w of WORKLOADS) lines.push(`- ${w.title}: Tessera: ${w.tessera}. Peers: ${w.peers}. The baseline gets Tessera's request.`);
@@ -257,6 +263,11 @@ export function markdown(r: Results): string {
 
   lines.push('');
   lines.push('### Lost updates');
+  lines.push('');
+  lines.push('Not the same mechanism on both sides: the peers have none (each request loads the session, changes it and saves it ' +
+    'whole, so concurrent requests overwrite each other); Tessera is measured twice, with `If-Match` (a conditional write, ' +
+    'retried on `412`) and without it (only its per-session queue, which orders the requests but cannot order a client\'s ' +
+    'separate GET and PUT: it loses as many as the peers).');
   lines.push('');
   lines.push('| System | method | concurrent increments | final counter | lost | 412 retries | failed | time ms |');
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|');

@@ -257,7 +257,8 @@ async function startSystem(live: Live, systemsDir: string, tesseraProblem: strin
         configFile,
         JSON.stringify({ clients: [{ id: 'bench', token: live.token, roles: ['app'] }], session: { maxIdleTimeout: 86400 } }),
       );
-      const store = launch.tessera === 'sqlite' ? `sqlite:${join(dir, 'bench.db')}` : live.redis!.url;
+      const store = launch.tessera === 'sqlite'
+        ? `sqlite:${join(dir, 'bench.db')}${launch.synchronous ? `?synchronous=${launch.synchronous}` : ''}` : live.redis!.url;
       live.server = await startServer(
         spec.id,
         process.execPath,
