@@ -31,15 +31,17 @@ const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![.eE\d])/g;
 const LONG_DIGITS = /\d{16}/;
 
 /**
- * Refuses JSON text with an integer beyond ±2^53: it would parse to a nearby
- * double and be answered changed. Such an id travels as a string.
+ * Refuses JSON text with an integer that no double holds exactly (beyond
+ * ±2^53 most are not): it would parse to a nearby double and be answered
+ * changed. Such an id travels as a string. 1e20 written out is exact and passes.
  */
 export function checkJsonIntegers(text: string): void {
   if (!LONG_DIGITS.test(text)) return; // the common case: nothing to look at
   for (const m of text.matchAll(JSON_TOKEN)) {
     if (m[0].charCodeAt(0) === 34) continue; // a string
-    if (!Number.isSafeInteger(Number(m[0]))) {
-      throw invalid(`The integer ${m[0].length > 40 ? `${m[0].slice(0, 40)}…` : m[0]} is beyond 2^53 and would not be stored exactly; send it as a string.`);
+    const n = Number(m[0]);
+    if (!Number.isFinite(n) || BigInt(n) !== BigInt(m[0])) {
+      throw invalid(`The integer ${m[0].length > 40 ? `${m[0].slice(0, 40)}…` : m[0]} has no exact double (beyond 2^53) and would not be stored as sent; send it as a string.`);
     }
   }
 }
