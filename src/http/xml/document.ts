@@ -32,6 +32,7 @@ export const MAX_XML_DEPTH = MAX_DEPTH + 4;
 export const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const DOCTYPE = /<!DOCTYPE/i;
 const ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)/;
+const CHAR_REF = /&#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}));/g;
 const DECLARATION = /^<\?xml\s[^>]*?encoding\s*=\s*["']([^"']*)["']/;
 // JavaScript's own names: the parser refuses them as element names, so they are carried under a mark no XML name starts with.
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
@@ -51,6 +52,10 @@ const parser = () => new XMLParser({
   transformTagName: (name: string) => (RESERVED.has(name) ? MARK + name : name),
   onDangerousProperty: (name: string) => name,
 });
+
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
 
 /** Decodes a body as UTF-8, the one encoding taken: invalid bytes or another BOM are a clear 400. */
 export function decodeUtf8(body: Buffer): string {
@@ -77,6 +82,10 @@ export function parseXml(text: string): XmlElement {
   if (NOT_XML_CHAR.test(text)) throw invalid('The XML body holds a character XML 1.0 does not allow.');
   const outsideText = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
   if (ENTITY.test(outsideText)) throw invalid('The XML body uses an entity XML does not define (only &lt; &gt; &amp; &quot; &apos; and &#...; are known).');
+  for (const ref of outsideText.matchAll(CHAR_REF)) {
+    const code = ref[1] !== undefined ? parseInt(ref[1], 16) : Number(ref[2]);
+    if (!isXmlChar(code)) throw invalid(`The XML body refers to the character ${ref[0]}, which XML 1.0 does not allow.`);
+  }
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) throw invalid(`The body is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col}).`);
   let nodes: unknown[];
