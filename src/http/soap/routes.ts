@@ -113,6 +113,10 @@ export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
         sessionHeaders(reply, c);
       });
       if (ctx) sessionHeaders(reply, ctx);
+      if (!operation.session || operation.name === 'TransferSession') {
+        // A new session's credentials in the headers too, as POST /v1/sessions and /v1/session/transfer give them.
+        reply.header('session-id', result.SessionId).header('session-key', result.SessionKey).header('session-expires', result.NextTimeout);
+      }
       return answerEnvelope(version, operation, result);
     } catch (err) {
       const e = toTesseraError(err);

@@ -99,6 +99,13 @@ export function xmlSupport(app: FastifyInstance): void {
       done(e as Error);
     }
   };
+  // The routes' schemas name XML beside JSON, for the OpenAPI document (@fastify/swagger reads consumes and produces).
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { consumes?: string[]; produces?: string[]; response?: Record<string, { content?: unknown }> } | undefined;
+    if (!schema || !NEGOTIATED.some((p) => route.url.startsWith(p))) return;
+    schema.consumes ??= [JSON_TYPE, ...XML_TYPES];
+    if (!Object.values(schema.response ?? {}).some((r) => r && typeof r === 'object' && 'content' in r)) schema.produces ??= [JSON_TYPE, ...XML_TYPES];
+  });
   app.addContentTypeParser(['application/xml', 'text/xml', 'application/soap+xml'], { parseAs: 'buffer' }, parse);
   app.addContentTypeParser(/^application\/[\w.+-]+\+xml$/, { parseAs: 'buffer' }, parse);
 
