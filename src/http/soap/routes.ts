@@ -103,6 +103,10 @@ export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
     const version = request.soapVersion ?? versionOf(request);
     let ctx: SessionContext | null = null;
     try {
+      const media = mediaType(request.headers['content-type']);
+      if (media !== 'text/xml' && media !== 'application/soap+xml') {
+        throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 is sent as text/xml, SOAP 1.2 as application/soap+xml.');
+      }
       const { operation, input } = readEnvelope(request.body as XmlElement | undefined, version);
       const action = actionOf(request, version);
       if (action !== null && action !== soapAction(operation.name) && action !== operation.name) {

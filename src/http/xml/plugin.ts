@@ -43,8 +43,29 @@ export function answerInXml(reply: FastifyReply, type: string = 'application/xml
     reply.type(contentType); // again: Fastify drops the content type of a reply that became an error
     if (typeof payload === 'string') return payload;
     const isError = payload !== null && typeof payload === 'object' && 'error' in payload;
-    return encodeDocument('response', payload, isError);
+    return encodeDocument('response', isError ? payload : asJsonWould(reply, payload), isError);
   });
+}
+
+/**
+ * The payload as the route's JSON answer has it: when the route's schema
+ * shapes its JSON answer (dropping, coercing), the XML answer gets the same
+ * properties and values.
+ */
+function asJsonWould(reply: FastifyReply, payload: unknown): unknown {
+  const status = String(reply.statusCode);
+  for (const key of [status, `${status[0]}xx`, `${status[0]}XX`, 'default']) {
+    let fn: unknown;
+    try {
+      fn = reply.getSerializationFunction(key);
+    } catch {
+      return payload;
+    }
+    if (fn && typeof fn === 'object') fn = (fn as Record<string, unknown>)[JSON_TYPE];
+    if (typeof fn === 'function') return JSON.parse((fn as (v: unknown) => string)(payload));
+    if (fn !== undefined) return payload;
+  }
+  return payload;
 }
 
 /** The media types a route's schema says its success answers come in, besides JSON and XML (text/event-stream). */
