@@ -127,6 +127,11 @@ for (const engine of xmlEngines()) {
         assert.equal(err.code, 'INVALID_REQUEST');
         assert.match(err.message, /XML/);
       }
+      for (const number of ['9007199254740993', '1e400', '-1e999', 'NaN', 'Infinity', '0x10', '+1', '.5']) {
+        const res = await sendXml(app, 'PUT', '/v1/session/records/n', { headers: h, body: `<request><value type="number">${number}</value></request>` });
+        assert.equal(res.status, 400, number);
+        assert.equal(readXml(res.text).response.error.code, 'INVALID_REQUEST', number);
+      }
       const ok = await s.req('PUT', '/v1/session/records/odd', { value: { line: 'a\r\nb\rc', tab: '\t', empty: '', spaces: '  ' } });
       assert.equal(ok.status, 200);
       const xml = await sendXml(app, 'GET', '/v1/session/records/odd', { headers: h, accept: 'application/xml' });
@@ -217,7 +222,9 @@ describe('JSON <-> XML round trip of record values (property)', () => {
       const h = { 'session-id': s.id, 'session-key': s.key };
       await fc.assert(fc.asyncProperty(fc.oneof(carried, fc.jsonValue({ maxDepth: 4 })), async (value) => {
         const expected = JSON.parse(JSON.stringify(value));
-        assert.equal((await s.req('PUT', '/v1/session/records/p', { value })).status, 200);
+        const put = await s.req('PUT', '/v1/session/records/p', { value });
+        if (put.status === 400 && /beyond 2\^53/.test(put.body.error.message)) return; // JSON itself refuses it
+        assert.equal(put.status, 200, JSON.stringify(put.body));
         const xml = await sendXml(app, 'GET', '/v1/session/records/p', { headers: h, accept: 'application/xml' });
         if (!carriable(expected)) {
           assert.equal(xml.status, 400, xml.text);

@@ -48,8 +48,8 @@ export function decodeValue(element: XmlElement, field?: string): Json {
     case 'number': {
       const text = textOf(element).trim();
       const n = Number(text);
-      if (!NUMBER.test(text) || !Number.isFinite(n)) throw invalid(`<${element.name}> holds '${text.slice(0, 40)}', not a number.`);
-      return n;
+      if (!NUMBER.test(text) || !Number.isFinite(n)) throw invalid(`<${element.name}> holds '${text.slice(0, 40)}', not a number (or one out of range).`);
+      return exactInteger(text, n);
     }
     case 'boolean': {
       const text = textOf(element).trim();
@@ -68,11 +68,19 @@ export function decodeValue(element: XmlElement, field?: string): Json {
       if (children.length > 0) return children.every((c) => c.local === 'item') ? children.map((c) => decodeValue(c)) : decodeObject(element);
       const text = textOf(element);
       // A protocol number or boolean spelt right becomes one; spelt wrong, the use case refuses the text with its own message.
-      if (field !== undefined && NUMBER_FIELDS.has(field) && NUMBER.test(text.trim())) return Number(text.trim());
+      if (field !== undefined && NUMBER_FIELDS.has(field) && NUMBER.test(text.trim())) return exactInteger(text.trim(), Number(text.trim()));
       if (field !== undefined && BOOLEAN_FIELDS.has(field) && (text.trim() === 'true' || text.trim() === 'false')) return text.trim() === 'true';
       return text;
     }
   }
+}
+
+/** As with JSON bodies: an integer beyond 2^53 would be stored as a nearby one, so it is refused. */
+function exactInteger(text: string, n: number): number {
+  if (/^-?\d+$/.test(text) && !Number.isSafeInteger(n)) {
+    throw invalid(`The integer ${text.length > 40 ? `${text.slice(0, 40)}…` : text} is beyond 2^53 and would not be stored exactly; send it as a string.`);
+  }
+  return n;
 }
 
 function typeOf(element: XmlElement): XmlType | undefined {
