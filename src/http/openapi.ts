@@ -2,7 +2,10 @@ import { ERRORS } from '../core/errors.js';
 
 /** OpenAPI 3.1 description of the routes this server has. */
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+// Every /v1 body and answer comes in JSON or in XML (root <request> / <response>, arrays as <item>: docs/xml-and-soap.md).
+const json = (schema: object) => ({ content: { 'application/json': { schema }, 'application/xml': { schema } } });
+const soapXml = { content: { 'text/xml': { schema: { type: 'string' } }, 'application/soap+xml': { schema: { type: 'string' } } } };
+const futuramaFailure = { description: 'Message is "CODE: message"', ...json({ type: 'object', properties: { Message: { type: 'string' } } }) };
 const error = (description: string) => ({ description, ...json(ref('Error')) });
 const sessionHeaders = {
   'Session-Id': { schema: { type: 'string' }, description: 'The session id.' },
@@ -293,6 +296,34 @@ export const openapi = {
       get: { summary: 'Read a session (does not touch it)', ...adminOnly, parameters: [idParam], responses: { ...plain(ref('AdminSession')), ...errors } },
       delete: { summary: 'End a session', ...adminOnly, parameters: [idParam],
         responses: { ...plain({ type: 'object', properties: { message: { const: 'success' } } }), ...errors } },
+    },
+    '/rest/webapi/SessionKeepAlive': {
+      post: {
+        summary: 'Keep a session alive by its id (Futurama WebAPI; portal or admin clients)', security: [{ client: [] }],
+        requestBody: { required: true, ...json({ type: 'object', required: ['sessionID'], properties: { sessionID: { type: 'string' } } }) },
+        responses: {
+          '200': { description: 'Kept alive', ...json({ type: 'object', properties: { Message: { const: 'success' }, NextTimeout: time } }) },
+          '4XX': futuramaFailure, '503': futuramaFailure,
+        },
+      },
+    },
+    '/rest/webapi/SessionEnd': {
+      post: {
+        summary: 'End a session by its id (Futurama WebAPI; portal or admin clients)', security: [{ client: [] }],
+        requestBody: { required: true, ...json({ type: 'object', required: ['sessionID'], properties: { sessionID: { type: 'string' } } }) },
+        responses: { '200': { description: 'Ended', ...json({ type: 'object', properties: { Message: { const: 'success' } } }) }, '4XX': futuramaFailure, '503': futuramaFailure },
+      },
+    },
+    '/soap': {
+      get: {
+        summary: 'The WSDL (GET /soap?wsdl)', parameters: [{ name: 'wsdl', in: 'query', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'WSDL 1.1, document/literal', content: { 'text/xml': { schema: { type: 'string' } } } } },
+      },
+      post: {
+        summary: 'SOAP 1.1 (text/xml + SOAPAction) and 1.2 (application/soap+xml): the seventeen operations of the WSDL', security: [{ client: [] }],
+        requestBody: { required: true, ...soapXml },
+        responses: { '200': { description: 'The answer envelope', ...soapXml }, '4XX': { description: 'A Fault', ...soapXml }, '500': { description: 'A SOAP 1.1 Fault', ...soapXml } },
+      },
     },
     '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'Up' } } } },
     '/readyz': { get: { summary: 'The store is reachable', responses: { '200': { description: 'Ready' }, '503': error('STORE_UNAVAILABLE') } } },

@@ -13,6 +13,9 @@ import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
 import { userRoutes } from './routes/users.js';
 import { transactionRoutes } from './routes/transactions.js';
+import { futuramaRoutes } from './routes/futurama.js';
+import { soapRoutes } from './soap/routes.js';
+import { xmlSupport } from './xml/plugin.js';
 
 export interface ServerOptions {
   /** Pino options (level, stream). Off by default. */
@@ -72,6 +75,8 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, parseJson);
+  // XML bodies, and the answer's format chosen as the request arrives: before the hooks below, so their errors come in it too.
+  xmlSupport(app);
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -138,5 +143,7 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   userRoutes(app, tessera);
   adminRoutes(app, tessera);
   transactionRoutes(app, tessera);
+  futuramaRoutes(app, tessera);
+  soapRoutes(app, tessera);
   return app;
 }

@@ -201,6 +201,39 @@ export class Tessera {
     return { message: 'success' };
   }
 
+  /**
+   * Section 13's Futurama keep-alive: a trusted portal client keeps any live
+   * session alive by its id alone, in the session's turn like any request of
+   * it. The key stays as it is. SESSION_NOT_FOUND when there is no such session.
+   */
+  async portalKeepAlive(sessionId: unknown): Promise<{ nextTimeout: string }> {
+    return this.inPortalTurn(sessionId, async (id) => {
+      const touched = await this.store.touchSession(id);
+      if (!touched) throw new TesseraError('SESSION_NOT_FOUND');
+      return { nextTimeout: iso(touched.nextTimeout) };
+    });
+  }
+
+  /** Section 13's Futurama end: a trusted portal ends any session by its id, in the session's turn. */
+  async portalEnd(sessionId: unknown): Promise<{ message: 'success' }> {
+    return this.inPortalTurn(sessionId, async (id) => {
+      if (!(await this.endSession(id, 'session.ended'))) throw new TesseraError('SESSION_NOT_FOUND');
+      return { message: 'success' };
+    });
+  }
+
+  private async inPortalTurn<T>(sessionId: unknown, work: (id: string) => Promise<T>): Promise<T> {
+    if (!isWellFormedId(sessionId)) throw new TesseraError('SESSION_NOT_FOUND');
+    const known = this.sessionFacts.get(sessionId) ?? await this.store.getSession(sessionId).then((s) => s && this.remember(s));
+    if (!known) throw new TesseraError('SESSION_NOT_FOUND');
+    const release = await this.queue.acquire(sessionId, known.queue);
+    try {
+      return await work(sessionId);
+    } finally {
+      await release();
+    }
+  }
+
   private async endSession(id: string, type: 'session.ended' | 'session.expired'): Promise<boolean> {
     const ended = await this.store.endSession(id);
     this.sessionFacts.delete(id);

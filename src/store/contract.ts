@@ -29,6 +29,13 @@ export interface SessionStore {
   authenticate(request: AuthRequest): Promise<Authentication>;
 
   /**
+   * Records an access to a live session without a key, which stays as it is
+   * (a trusted portal's keep-alive, section 13): lastAccessAt and nextTimeout
+   * move as an authentication would move them. Null when it is not live.
+   */
+  touchSession(id: string): Promise<SessionInfo | null>;
+
+  /**
    * Replaces the key with no grace for the old one and sets the user (login,
    * logout, role change), dropping a role change still pending for the
    * session. Null when the session is gone.

@@ -153,6 +153,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
         : { outcome: 'current', session, scopes: hasScopes, written };
     },
 
+    async touchSession(id: string) {
+      const now = clock();
+      const e = live(id, now);
+      if (!e) return null;
+      e.session.lastAccessAt = now;
+      e.session.nextTimeout = nextTimeoutOf(e.session, now); // the sweep reschedules it when due
+      return copy(e.session);
+    },
+
     async changePrivilege(id: string, next: KeyRotation, user: SessionUser | null) {
       return setPrivilege(id, next, user);
     },

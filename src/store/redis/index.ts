@@ -138,6 +138,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
 
     getSession,
 
+    async touchSession(id: string) {
+      const f = await r.run(s(L.TOUCH), [sk(id)], [r.now(), margin]);
+      return f ? toSession(id, f) : null;
+    },
+
     async authenticate(req: AuthRequest): Promise<Authentication> {
       const args: Arg[] = [r.now(), req.keyHash, req.client ?? '',
         req.rotation?.keyHash ?? '', req.rotation?.salt.toString('hex') ?? '', req.graceMs, margin];

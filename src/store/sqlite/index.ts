@@ -435,6 +435,16 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
       return row && row.next_timeout > clock() ? toSession(row) : null;
     }, { savepoint: false }),
     authenticate,
+    touchSession: step((id: string) => {
+      const now = clock();
+      const row = getRow(id);
+      if (!row || row.next_timeout <= now) return null;
+      const session = toSession(row);
+      session.lastAccessAt = now;
+      session.nextTimeout = nextTimeoutOf(session, now);
+      q.touch.run(now, session.nextTimeout, id);
+      return session;
+    }, { savepoint: false }),
     changePrivilege,
     putRecord,
     getRecord: (id, name) => readRecords(id, name),
