@@ -78,9 +78,13 @@ export function optionalEnum<T extends string>(body: Body, field: string, values
   return v as T;
 }
 
-const RECORD_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** A record name. The patterns here are also the HTTP routes' schemas (src/http/schemas.ts), so the OpenAPI document shows them. */
+export const RECORD_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** An entry key of a multiple record. */
 // eslint-disable-next-line no-control-regex
-const ENTRY_KEY = /^(?!\.{1,2}$)[^\u0000-\u001f\u007f/]{1,256}$/;
+export const ENTRY_KEY = /^(?!\.{1,2}$)[^\u0000-\u001f\u007f/]{1,256}$/;
+/** An If-Match header: a record version, quoted or not. */
+export const IF_MATCH = /^\s*(?:(\d{1,15})|"(\d{1,15})")\s*$/;
 
 export function recordName(name: unknown): string {
   if (typeof name !== 'string' || !RECORD_NAME.test(name)) {
@@ -99,7 +103,7 @@ export function entryKey(key: unknown): string {
 /** If-Match: an integer version, quoted or not; undefined when absent. */
 export function ifMatch(header: unknown): number | null {
   if (header === undefined || header === null) return null;
-  const text = String(header).trim().replace(/^"(.*)"$/, '$1');
-  if (!/^\d{1,15}$/.test(text)) throw invalid('If-Match must be a record version (a whole number).', 'If-Match');
-  return Number(text);
+  const match = IF_MATCH.exec(String(header));
+  if (!match) throw invalid('If-Match must be a record version (a whole number).', 'If-Match');
+  return Number(match[1] ?? match[2]);
 }
