@@ -125,11 +125,10 @@ export class Tessera {
   private async enterTransactions(ctx: SessionContext): Promise<SessionContext> {
     if (ctx.transactionDepth === 0) return ctx; // authenticate saw no scope state
     try {
-      await this.transactions.enter(ctx);
+      return await this.transactions.enter(ctx);
     } catch (e) {
       throw afterAccepted(e, ctx);
     }
-    return ctx;
   }
 
   /**
@@ -149,11 +148,11 @@ export class Tessera {
     }
     const { ctx, written } = await this.shared.authenticate(client, id, key, true, prepared?.write);
     if (written) return { answer: view(written, prepared!.value), ctx };
-    await this.enterTransactions(ctx);
+    const entered = await this.enterTransactions(ctx);
     try {
-      return { answer: await this.putRecord(ctx, put.name, put.key, put.body, put.ifMatch), ctx };
+      return { answer: await this.putRecord(entered, put.name, put.key, put.body, put.ifMatch), ctx: entered };
     } catch (e) {
-      throw afterAccepted(e, ctx);
+      throw afterAccepted(e, entered);
     }
   }
 
