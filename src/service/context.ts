@@ -55,11 +55,17 @@ export type TesseraEvent = {
 
 export type HoldEventType = 'hold.acquired' | 'hold.released' | 'hold.expired' | 'hold.confirmed';
 
-/** The answer of a use case after which the session has a new key (login, logout): continue with `ctx`. */
-export interface Rekeyed<T> {
-  answer: T;
-  ctx: SessionContext;
+/**
+ * The answer of a use case after which the session has a new key (login,
+ * logout): continue with `ctx`. `Tessera.withSession` answers its key when
+ * `work` returns one.
+ */
+export class Rekeyed<T> {
+  constructor(readonly answer: T, readonly ctx: SessionContext) {}
 }
+
+/** What a Rekeyed answer holds; any other answer as it is. */
+export type Unwrapped<T> = T extends Rekeyed<infer U> ? U : T;
 
 const ACCEPTED = Symbol('tessera.acceptedContext');
 

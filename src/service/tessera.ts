@@ -16,7 +16,7 @@ import { Users } from './users.js';
 import { group, view, type MultipleRecordView, type RecordView } from './views.js';
 
 export type { EntryView, MultipleRecordView, RecordView } from './views.js';
-import { afterAccepted, type Client, type CreatedSession, type Rekeyed, type SessionContext, type SessionView, type TesseraEvent } from './context.js';
+import { afterAccepted, Rekeyed, type Unwrapped, type Client, type CreatedSession, type SessionContext, type SessionView, type TesseraEvent } from './context.js';
 export type { Client, CreatedSession, Rekeyed, SessionContext, SessionView, TesseraEvent } from './context.js';
 export { acceptedContext } from './context.js';
 
@@ -147,10 +147,10 @@ export class Tessera {
       // Refused on its own: putRecord below refuses it again, after the authentication, as it always has.
     }
     const { ctx, written } = await this.shared.authenticate(client, id, key, true, prepared?.write);
-    if (written) return { answer: view(written, prepared!.value), ctx };
+    if (written) return new Rekeyed(view(written, prepared!.value), ctx);
     const entered = await this.enterTransactions(ctx);
     try {
-      return { answer: await this.putRecord(entered, put.name, put.key, put.body, put.ifMatch), ctx: entered };
+      return new Rekeyed(await this.putRecord(entered, put.name, put.key, put.body, put.ifMatch), entered);
     } catch (e) {
       throw afterAccepted(e, entered);
     }
@@ -324,15 +324,21 @@ export class Tessera {
     return this.queue.acquire(id, facts.queue);
   }
 
-  /** Runs `work` in the session's turn with its credentials accepted (rotated). */
+  /**
+   * Runs `work` in the session's turn with its credentials accepted (rotated)
+   * and its transactions entered. Answers the key to send next: the one of
+   * the Rekeyed answer when `work` returns one (login, logout).
+   */
   async withSession<T>(client: Client, credentials: { id: string; key: string }, work: (ctx: SessionContext) => Promise<T>):
-    Promise<{ result: T; id: string; key: string; nextTimeout: string }> {
+    Promise<{ result: Unwrapped<T>; id: string; key: string; nextTimeout: string }> {
     if (!isWellFormedId(credentials.id)) throw new TesseraError('SESSION_INVALID');
     const release = await this.takeTurn(client, credentials.id);
     if (!release) throw new TesseraError('SESSION_INVALID');
     try {
-      const ctx = await this.enter(client, credentials.id, credentials.key);
-      const result = await work(ctx);
+      const entered = await this.enter(client, credentials.id, credentials.key);
+      const done = await work(entered);
+      // A use case that gave the session a new key (login, logout) answers it: that is the key to send next.
+      const [result, ctx] = done instanceof Rekeyed ? [done.answer, done.ctx] : [done, entered];
       return { result, id: ctx.session.id, key: ctx.key, nextTimeout: iso(ctx.session.nextTimeout) };
     } finally {
       await release();

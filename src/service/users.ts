@@ -6,7 +6,7 @@ import { dummyHash, hashPassword, verifyPassword } from '../core/passwords.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
 import { password, roleList, throttleKeys, username, type StoredUser } from '../core/users.js';
 import type { EndedSession, KeyRotation } from '../store/contract.js';
-import { afterAccepted, type Rekeyed, type SessionContext } from './context.js';
+import { afterAccepted, Rekeyed, type SessionContext } from './context.js';
 import type { Shared } from './shared.js';
 
 export interface UserView {
@@ -107,7 +107,7 @@ export class Users {
     if (result.outcome === 'session_gone') throw new TesseraError('SESSION_INVALID');
     await store.settleLoginAttempt(keys, attempt.at);
     this.shared.emit('user.login', result.session);
-    return { answer: { user: { name, roles: [...result.session.user!.roles] } }, ctx: { ...ctx, session: result.session, key: next.key } };
+    return new Rekeyed({ user: { name, roles: [...result.session.user!.roles] } }, { ...ctx, session: result.session, key: next.key });
   }
 
   private failed(ctx: SessionContext, user: StoredUser | null): never {
@@ -130,7 +130,7 @@ export class Users {
     const session = await this.shared.store.changePrivilege(ctx.session.id, next.rotation, null);
     if (!session) throw new TesseraError('SESSION_INVALID');
     if (before) this.shared.emit('user.logout', session, { user: before.name });
-    return { answer: { message: 'success' }, ctx: { ...ctx, session, key: next.key } };
+    return new Rekeyed({ message: 'success' as const }, { ...ctx, session, key: next.key });
   }
 
   /** `POST /v1/session/authorize`: does the session's user have any of these roles? */
@@ -146,7 +146,7 @@ export class Users {
     const session = await this.shared.store.changePrivilege(ctx.session.id, next.rotation, user);
     if (!session) throw new TesseraError('SESSION_INVALID');
     this.shared.emit('user.login', session);
-    return { answer: { user }, ctx: { ...ctx, session, key: next.key } };
+    return new Rekeyed({ user }, { ...ctx, session, key: next.key });
   }
 
   // ---- administration ----------------------------------------------------------
