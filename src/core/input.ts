@@ -83,6 +83,8 @@ export const RECORD_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** An entry key of a multiple record. */
 // eslint-disable-next-line no-control-regex
 export const ENTRY_KEY = /^(?!\.{1,2}$)[^\u0000-\u001f\u007f/]{1,256}$/;
+/** A whole number in a query string (a page size, a limit): the use case checks its range. */
+export const QUERY_NUMBER = /^\d{1,7}$/;
 /** An If-Match header: a record version, quoted or not. */
 export const IF_MATCH = /^\s*(?:(\d{1,15})|"(\d{1,15})")\s*$/;
 

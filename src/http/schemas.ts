@@ -1,7 +1,6 @@
 import { ERRORS } from '../core/errors.js';
 import { HOLD_NAME, HOLD_PREFIX, MAX_NAMES } from '../core/holds.js';
-import { ENTRY_KEY, IF_MATCH, RECORD_NAME } from '../core/input.js';
-import { MAX_PASSWORD_LENGTH } from '../core/passwords.js';
+import { ENTRY_KEY, IF_MATCH, QUERY_NUMBER, RECORD_NAME } from '../core/input.js';
 import { MAX_PAGE } from '../core/transactions.js';
 import { MAX_ROLES, USER_NAME } from '../core/users.js';
 
@@ -30,7 +29,7 @@ export const roleNames = { type: 'array', maxItems: MAX_ROLES, items: userName }
 export const holdNames = { type: 'array', minItems: 1, maxItems: MAX_NAMES, items: holdName } as const;
 /** Query text that must be a whole number (the use case checks the range). */
 export const wholeNumber = (max: number, description?: string) =>
-  ({ type: 'string', pattern: '^\\d{1,7}$', description: `A whole number from 1 to ${max}.${description ? ` ${description}` : ''}` }) as const;
+  ({ type: 'string', pattern: QUERY_NUMBER.source, description: `A whole number from 1 to ${max}.${description ? ` ${description}` : ''}` }) as const;
 export const pageSize = { type: 'integer', minimum: 1, maximum: MAX_PAGE } as const;
 
 /** Shared shapes, registered with app.addSchema and named in the document's components. */
@@ -168,4 +167,3 @@ export const deleted = object({ deleted: { type: 'boolean', const: true } });
 export const released = object({ released: { type: 'array', items: { type: 'string' } } });
 export const depth = object({ depth: { type: 'integer', minimum: 0, description: 'Transactions (scopes) left open.' } }, ['depth']);
 export const holdList = object({ holds: { type: 'array', items: ref('Hold') } });
-export { MAX_PASSWORD_LENGTH };

@@ -1,6 +1,6 @@
 import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
-import { bodyObject } from '../core/input.js';
+import { bodyObject, QUERY_NUMBER } from '../core/input.js';
 import { hashKey, isWellFormedId, newSalt, newSessionKey } from '../core/keys.js';
 import { dummyHash, hashPassword, verifyPassword } from '../core/passwords.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
@@ -269,6 +269,6 @@ function queryObject(query: unknown, allowed: string[]): Record<string, string> 
 }
 
 function pageSize(text: string): number {
-  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) throw invalid(`'limit' must be a whole number from 1 to ${MAX_PAGE}.`, 'limit');
+  if (!QUERY_NUMBER.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) throw invalid(`'limit' must be a whole number from 1 to ${MAX_PAGE}.`, 'limit');
   return Number(text);
 }

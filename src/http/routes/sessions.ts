@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../service/tessera.js';
-import { clientRoute, creatingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
+import { creatingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
 import { APP, createdHeaders, entered, SESSION } from '../session.js';
 
 const tags = ['sessions'];
