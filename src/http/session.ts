@@ -2,9 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { iso } from '../core/clock.js';
 import type { ClientRole } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
-import type { Release } from '../store/queue.js';
 import type { Client, Rekeyed, SessionContext } from '../service/context.js';
-import type { Tessera } from '../service/tessera.js';
+import type { Release, Tessera } from '../service/tessera.js';
 
 /**
  * What every route needs, written once, as hooks around the handlers:

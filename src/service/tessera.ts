@@ -16,6 +16,7 @@ import { Users } from './users.js';
 import { group, view, type MultipleRecordView, type RecordView } from './views.js';
 
 export type { EntryView, MultipleRecordView, RecordView } from './views.js';
+export type { Release } from '../store/queue.js';
 import { afterAccepted, Rekeyed, type Unwrapped, type Client, type CreatedSession, type SessionContext, type SessionView } from './context.js';
 export type { Client, CreatedSession, Rekeyed, SessionContext, SessionView, TesseraEvent } from './context.js';
 export { acceptedContext } from './context.js';
