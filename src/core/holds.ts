@@ -12,19 +12,21 @@ import { invalid, TesseraError } from './errors.js';
  * its session) until the session reads its holds, releases it, or ends.
  */
 
-const NAME = /^[A-Za-z0-9_.:@-]{1,200}$/;
-const PREFIX = /^[A-Za-z0-9_.:@-]{0,200}$/;
+/** A resource or pool name. */
+export const HOLD_NAME = /^[A-Za-z0-9_.:@-]{1,200}$/;
+/** A prefix of hold names (the admin listing). */
+export const HOLD_PREFIX = /^[A-Za-z0-9_.:@-]{0,200}$/;
 /** Most names one request may hold, release or confirm. */
 export const MAX_NAMES = 1000;
 
 export function holdName(name: unknown, field = 'resource'): string {
-  if (typeof name !== 'string' || !NAME.test(name)) throw invalid('A resource or pool name is 1 to 200 of A-Z a-z 0-9 _ . : @ -', field);
+  if (typeof name !== 'string' || !HOLD_NAME.test(name)) throw invalid('A resource or pool name is 1 to 200 of A-Z a-z 0-9 _ . : @ -', field);
   return name;
 }
 
 export function holdPrefix(prefix: unknown): string {
   if (prefix === undefined) return '';
-  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) throw invalid('prefix is 0 to 200 of A-Z a-z 0-9 _ . : @ -', 'prefix');
+  if (typeof prefix !== 'string' || !HOLD_PREFIX.test(prefix)) throw invalid('prefix is 0 to 200 of A-Z a-z 0-9 _ . : @ -', 'prefix');
   return prefix;
 }
 

@@ -38,11 +38,15 @@ const LONG_DIGITS = /\d{16}/;
 export function checkJsonIntegers(text: string): void {
   if (!LONG_DIGITS.test(text)) return; // the common case: nothing to look at
   for (const m of text.matchAll(JSON_TOKEN)) {
-    if (m[0].charCodeAt(0) === 34) continue; // a string
-    const n = Number(m[0]);
-    if (!Number.isFinite(n) || BigInt(n) !== BigInt(m[0])) {
-      throw invalid(`The integer ${m[0].length > 40 ? `${m[0].slice(0, 40)}…` : m[0]} has no exact double (beyond 2^53) and would not be stored as sent; send it as a string.`);
-    }
+    if (m[0].charCodeAt(0) !== 34) checkIntegerLiteral(m[0]); // not a string
+  }
+}
+
+/** Refuses an integer literal (JSON or XML text) that no double holds exactly: it would be answered changed. */
+export function checkIntegerLiteral(literal: string): void {
+  const n = Number(literal);
+  if (!Number.isFinite(n) || BigInt(n) !== BigInt(literal)) {
+    throw invalid(`The integer ${literal.length > 40 ? `${literal.slice(0, 40)}…` : literal} has no exact double (beyond 2^53) and would not be stored as sent; send it as a string.`);
   }
 }
 
@@ -80,9 +84,15 @@ export function optionalEnum<T extends string>(body: Body, field: string, values
   return v as T;
 }
 
-const RECORD_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** A record name. The patterns here are also the HTTP routes' schemas (src/http/schemas.ts), so the OpenAPI document shows them. */
+export const RECORD_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** An entry key of a multiple record. */
 // eslint-disable-next-line no-control-regex
-const ENTRY_KEY = /^(?!\.{1,2}$)[^\u0000-\u001f\u007f/]{1,256}$/;
+export const ENTRY_KEY = /^(?!\.{1,2}$)[^\u0000-\u001f\u007f/]{1,256}$/;
+/** A whole number in a query string (a page size, a limit): the use case checks its range. */
+export const QUERY_NUMBER = /^\d{1,7}$/;
+/** An If-Match header: a record version, quoted or not. */
+export const IF_MATCH = /^\s*(?:(\d{1,15})|"(\d{1,15})")\s*$/;
 
 export function recordName(name: unknown): string {
   if (typeof name !== 'string' || !RECORD_NAME.test(name)) {
@@ -101,7 +111,7 @@ export function entryKey(key: unknown): string {
 /** If-Match: an integer version, quoted or not; undefined when absent. */
 export function ifMatch(header: unknown): number | null {
   if (header === undefined || header === null) return null;
-  const text = String(header).trim().replace(/^"(.*)"$/, '$1');
-  if (!/^\d{1,15}$/.test(text)) throw invalid('If-Match must be a record version (a whole number).', 'If-Match');
-  return Number(text);
+  const match = IF_MATCH.exec(String(header));
+  if (!match) throw invalid('If-Match must be a record version (a whole number).', 'If-Match');
+  return Number(match[1] ?? match[2]);
 }

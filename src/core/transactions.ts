@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import { QUERY_NUMBER } from './input.js';
 import { checkDelete, isLive, planWrite } from './records.js';
 import type { AcquiredHold, StoredHold } from './holds.js';
 import type { RecordWrite, StoredRecord } from './records.js';
@@ -165,7 +166,7 @@ export const MAX_PAGE = 1000;
 
 /** A page size (a JSON number) or a count (query text): a whole number 1 to MAX_PAGE. */
 export function pageCount(v: unknown, field: string, fromQuery = false): number {
-  const n = fromQuery && typeof v === 'string' && /^\d{1,7}$/.test(v) ? Number(v) : v;
+  const n = fromQuery && typeof v === 'string' && QUERY_NUMBER.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > MAX_PAGE) {
     throw invalid(`'${field}' must be a whole number from 1 to ${MAX_PAGE}.`, field);
   }

@@ -20,12 +20,13 @@ export interface UserChange {
 }
 
 // eslint-disable-next-line no-control-regex
-const NAME = /^[^\u0000-\u001f\u007f-\u009f]{1,128}$/u;
-const MAX_ROLES = 64;
+/** A user or role name (code points, hence the u flag). */
+export const USER_NAME = /^[^\u0000-\u001f\u007f-\u009f]{1,128}$/u;
+export const MAX_ROLES = 64;
 
 /** A user or role name: 1 to 128 characters, no control characters. */
 export function isValidName(name: unknown): name is string {
-  return typeof name === 'string' && NAME.test(name) && [...name].length <= 128;
+  return typeof name === 'string' && USER_NAME.test(name) && [...name].length <= 128;
 }
 
 export function username(name: unknown, field = 'username'): string {

@@ -1,4 +1,4 @@
-import { ERRORS, TesseraError, type ErrorCode } from '../core/errors.js';
+import { ERRORS, invalid, TesseraError, type ErrorCode } from '../core/errors.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -11,7 +11,8 @@ export interface ErrorBody {
  */
 export function toTesseraError(err: unknown): TesseraError {
   if (err instanceof TesseraError) return err;
-  const e = err as { code?: unknown; statusCode?: unknown; name?: unknown };
+  const e = err as { code?: unknown; statusCode?: unknown; name?: unknown; validation?: unknown };
+  if (Array.isArray(e?.validation) && e.validation.length > 0) return schemaError(e.validation[0], (err as { validationContext?: string }).validationContext);
   const code = typeof e?.code === 'string' ? e.code : '';
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new TesseraError('PAYLOAD_TOO_LARGE');
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_INVALID_TYPE') return new TesseraError('UNSUPPORTED_MEDIA_TYPE');
@@ -28,4 +29,33 @@ export function errorBody(err: TesseraError): ErrorBody {
   const body: ErrorBody = { error: { code: err.code, message: err.message || ERRORS[err.code].message } };
   if (err.details !== undefined) body.error.details = err.details;
   return body;
+}
+
+/** One error of Ajv, as Fastify's validation attaches it. */
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * A refusal by a route's schema, as INVALID_REQUEST naming the field (in
+ * `details.field`, as the use cases' own checks do). `where` is the part of
+ * the request: body, params, querystring or headers.
+ */
+function schemaError(error: SchemaError, where = 'body'): TesseraError {
+  const path = error.instancePath.split('/').filter(Boolean);
+  let field = where === 'headers' && path[0] === 'if-match' ? 'If-Match' : path[0];
+  if (error.keyword === 'additionalProperties') {
+    field = String(error.params.additionalProperty);
+    return invalid(where === 'querystring' ? `Unknown query parameter '${field}'.` : `Unknown property '${field}'.`, field);
+  }
+  if (error.keyword === 'required') {
+    field = String(error.params.missingProperty);
+    return invalid(where === 'body' ? `The body needs a '${field}'.` : `'${field}' is required.`, field);
+  }
+  if (field === undefined) return invalid(where === 'body' ? 'The body must be a JSON object.' : 'The request is malformed.');
+  const name = where === 'params' ? `The path's '${field}'` : `'${path.join('.') || field}'`;
+  return invalid(`${name} ${error.message ?? 'is not valid'}.`, field);
 }

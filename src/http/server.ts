@@ -1,12 +1,14 @@
+import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { TesseraError } from '../core/errors.js';
-import { bodyObject, checkJsonIntegers, checkJsonValue } from '../core/input.js';
+import { checkJsonIntegers, checkJsonValue } from '../core/input.js';
 import type { Tessera } from '../service/tessera.js';
-import { takeTurn } from './session.js';
+import { sessionHeaders, sessionHooks } from './session.js';
 import { clientAuthenticator } from './clients.js';
 import { errorBody, toTesseraError } from './errors.js';
-import { openapi } from './openapi.js';
+import { openapiOptions } from './openapi.js';
+import { openRoute, sharedSchemas } from './schemas.js';
 import { holdRoutes } from './routes/holds.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -16,6 +18,7 @@ import { transactionRoutes } from './routes/transactions.js';
 import { futuramaRoutes } from './routes/futurama.js';
 import { soapRoutes } from './soap/routes.js';
 import { xmlSupport } from './xml/plugin.js';
+import { acceptedContext } from '../service/context.js';
 
 export interface ServerOptions {
   /** Pino options (level, stream). Off by default. */
@@ -55,10 +58,14 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
       const e = toTesseraError(err);
       (reply as FastifyReply).code(e.status).header('cache-control', 'no-store').send(errorBody(e));
     },
+    // The route schemas check input as given: no coercion, no defaults filled in, no properties dropped.
+    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false } },
   });
+  // Answers are written as they are (the response schemas are the document's, not a filter).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  app.register(swagger, openapiOptions);
   const identify = clientAuthenticator(config.clients);
-
-  app.decorateRequest('client', null);
 
   app.removeAllContentTypeParsers();
   const parseJson = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
@@ -78,45 +85,13 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   // XML bodies, and the answer's format chosen as the request arrives: before the hooks below, so their errors come in it too.
   xmlSupport(app);
 
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    // Every answer, not only /v1 (a request line may carry an absolute URL): nothing here is cacheable.
-    reply.header('cache-control', 'no-store');
-    if (closing) throw new TesseraError('SHUTTING_DOWN'); // Fastify has set Connection: close
-    const access = request.routeOptions.config.access;
-    if (!access) return;
-    const client = identify(request.headers.authorization);
-    if (!access.roles.some((r) => client.roles.includes(r))) throw new TesseraError('FORBIDDEN');
-    request.client = client;
-    if (access.session) await takeTurn(tessera, request, reply);
-  });
-
-  // The turn ends before the answer is written: whoever gets the answer may send the next request at once,
-  // to this node or another, and it must find the session free (queue:false) or its line moving.
-  // Both hooks in callback style: most requests have nothing to wait for here, and an async hook costs a promise each.
-  app.addHook('onSend', (request, _reply, payload, done) => {
-    const ended = request.endTurn?.();
-    if (ended) ended.then(() => done(null, payload), done);
-    else done(null, payload);
-  });
-
-  app.addHook('preValidation', (request, _reply, done) => {
-    const access = request.routeOptions.config.access;
-    try {
-      if (access && (access.noBody || request.method === 'DELETE') && request.body !== undefined) bodyObject(request.body, []);
-    } catch (e) {
-      return done(e as Error);
-    }
-    done();
-  });
+  sessionHooks(app, tessera, identify);
 
   app.setErrorHandler((err, request, reply) => {
     const e = toTesseraError(err);
     if (e.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unexpected error');
+    const accepted = acceptedContext(err);
+    if (accepted) sessionHeaders(reply, accepted); // the error came after the key changed: the answer gives the next one
     if (e.status === 401) for (const h of ['session-id', 'session-key', 'session-expires']) reply.removeHeader(h);
     if (typeof e.details?.retryAfter === 'number') reply.header('retry-after', String(e.details.retryAfter));
     reply.code(e.status).send(errorBody(e));
@@ -126,24 +101,28 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     reply.code(e.status).send(errorBody(e));
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => {
-    try {
-      await tessera.store.ping();
-    } catch {
-      throw new TesseraError('STORE_UNAVAILABLE');
-    }
-    return { status: 'ready', store: tessera.store.kind };
-  });
-  app.get('/openapi.json', async () => openapi);
+  // The routes, in a plugin registered after @fastify/swagger: it sees each route as it is added.
+  app.register(async (api) => {
+    const open = { tags: ['service'] };
+    api.get('/healthz', {
+      schema: openRoute({ ...open, operationId: 'health', summary: 'The process is up', response: { 200: { type: 'object', properties: { status: { const: 'ok' } } } } }),
+    }, async () => ({ status: 'ok' }));
+    api.get('/readyz', {
+      schema: openRoute({ ...open, operationId: 'ready', summary: 'The store is reachable (STORE_UNAVAILABLE when not)',
+        response: { 200: { type: 'object', properties: { status: { const: 'ready' }, store: { type: 'string' } } } } }),
+    }, async () => tessera.ready());
+    api.get('/openapi.json', {
+      schema: openRoute({ ...open, operationId: 'openapi', summary: 'This document (OpenAPI 3.1)', response: { 200: { type: 'object' } } }),
+    }, async () => app.swagger());
 
-  sessionRoutes(app, tessera);
-  recordRoutes(app, tessera);
-  holdRoutes(app, tessera);
-  userRoutes(app, tessera);
-  adminRoutes(app, tessera);
-  transactionRoutes(app, tessera);
-  futuramaRoutes(app, tessera);
-  soapRoutes(app, tessera);
+    sessionRoutes(api, tessera);
+    recordRoutes(api, tessera);
+    holdRoutes(api, tessera);
+    userRoutes(api, tessera);
+    adminRoutes(api, tessera);
+    transactionRoutes(api, tessera);
+    futuramaRoutes(api, tessera);
+    soapRoutes(api, tessera);
+  });
   return app;
 }

@@ -1,22 +1,38 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { iso } from '../core/clock.js';
 import type { ClientRole } from '../core/config.js';
-import type { Release } from '../store/queue.js';
-import type { Client, SessionContext } from '../service/context.js';
-import type { Tessera } from '../service/tessera.js';
+import { TesseraError } from '../core/errors.js';
+import type { Client, Rekeyed, SessionContext } from '../service/context.js';
+import type { Release, Tessera } from '../service/tessera.js';
 
 /**
- * What every session-bound route needs, written once: the access each route
- * declares, taking the session's turn as the request arrives, accepting the
- * credentials and putting the session headers on the answer.
+ * What every route needs, written once, as hooks around the handlers:
+ *
+ *   onRequest    Cache-Control, SHUTTING_DOWN while draining; the client by
+ *                its token and the route's roles; a session-bound request
+ *                takes its turn in the session's line (before the body is read)
+ *   preValidation  no body reads as {} for routes with a body schema
+ *   (validation) the route's schema; the error is attached, not thrown
+ *   preHandler   a session route enters its session (one service call:
+ *                tessera.enter) and puts the session headers on the reply;
+ *                then a validation error is thrown, so a request with bad
+ *                credentials and bad input meets the credentials first
+ *   handler      one service call (routes/*)
+ *   onSend       the turn ends before the answer is written
+ *
+ * The route declares what it needs in `config.access`.
  */
 
 /** What a route needs: which client roles may call it, and whether it is session-bound. */
 export interface Access {
   roles: readonly ClientRole[];
   session?: boolean;
-  /** The route takes no body (as every DELETE): one with properties is refused, not ignored. */
+  /** The route takes no body (as every DELETE): one with properties is refused before the session is entered. */
   noBody?: boolean;
+  /** Enter without rotating the key (login, logout: they change it themselves, or not at all when they fail). */
+  keepKey?: boolean;
+  /** The handler enters the session itself (a record PUT: in the same store step as the write). */
+  entersItself?: boolean;
 }
 
 declare module 'fastify' {
@@ -27,6 +43,8 @@ declare module 'fastify' {
     /** Ends this request's turn in its session's line (section 4), if it took one. */
     endTurn?: () => void | Promise<void>;
     client: Client | null;
+    /** The session this request entered (session routes). */
+    ctx: SessionContext | null;
   }
 }
 
@@ -34,14 +52,71 @@ export const APP: Access = { roles: ['app', 'admin'] };
 export const SESSION: Access = { roles: ['app', 'admin'], session: true };
 export const ADMIN: Access = { roles: ['admin'] };
 
+/** Registers the hooks above on `app`. `identify` recognises the client by its Authorization header. */
+export function sessionHooks(app: FastifyInstance, tessera: Tessera, identify: (authorization: string | undefined) => Client): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  app.decorateRequest('client', null);
+  app.decorateRequest('ctx', null);
+
+  // Every route validates through its schema, but the error waits for the preHandler below.
+  app.addHook('onRoute', (route) => {
+    route.attachValidation = true;
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Every answer, not only /v1 (a request line may carry an absolute URL): nothing here is cacheable.
+    reply.header('cache-control', 'no-store');
+    if (closing) throw new TesseraError('SHUTTING_DOWN'); // Fastify has set Connection: close
+    const access = request.routeOptions.config.access;
+    if (!access) return;
+    const client = identify(request.headers.authorization);
+    if (!access.roles.some((r) => client.roles.includes(r))) throw new TesseraError('FORBIDDEN');
+    request.client = client;
+    if (access.session) await takeTurn(tessera, request, reply);
+  });
+
+  // The turn ends before the answer is written: whoever gets the answer may send the next request at once,
+  // to this node or another, and it must find the session free (queue:false) or its line moving.
+  // Both hooks in callback style: most requests have nothing to wait for here, and an async hook costs a promise each.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    const ended = request.endTurn?.();
+    if (ended) ended.then(() => done(null, payload), done);
+    else done(null, payload);
+  });
+
+  // No body (or JSON null) is an empty object to the schema, as it is to the use cases.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if ((request.body === undefined || request.body === null) && request.routeOptions.schema?.body) request.body = {};
+    done();
+  });
+
+  app.addHook('preHandler', (request, reply, done) => {
+    const access = request.routeOptions.config.access;
+    const invalid = request.validationError;
+    if (!access?.session || (access.entersItself && !invalid)) return done(invalid);
+    if (invalid && (access.noBody || request.method === 'DELETE') && (invalid as { validationContext?: string }).validationContext === 'body') {
+      return done(invalid); // refused before the session is looked at: nothing rotates
+    }
+    tessera.enter(request.client!, request.headers['session-id'], request.headers['session-key'], { rotate: !access.keepKey }).then((ctx) => {
+      request.ctx = ctx;
+      sessionHeaders(reply, ctx);
+      done(invalid);
+    }, done);
+  });
+}
+
 /**
  * Waits for this request's turn in its session's line (section 4). Called as
  * the head arrives, before the body is read, so arrival order is kept; the
  * turn ends when the response is finished or the connection closes.
  */
-export async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const id = request.headers['session-id'];
-  if (typeof id !== 'string' || id.length > 64) return; // fails authentication in the handler
+  if (typeof id !== 'string' || id.length > 64) return; // fails authentication in the preHandler
   let release: Release | null = null;
   let ended = false;
   const end = () => {
@@ -54,19 +129,15 @@ export async function takeTurn(tessera: Tessera, request: FastifyRequest, reply:
   else request.endTurn = end;
 }
 
-/**
- * Wraps a session-bound handler: accepts the credentials (rotating the key)
- * and puts the session headers on the reply, errors after that included.
- */
-export function withSession<T>(tessera: Tessera, handler: (ctx: SessionContext, request: FastifyRequest, reply: FastifyReply) => Promise<T>,
-  options: { rotate?: boolean } = {}) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<T> => {
-    const ctx = await tessera.authenticate(request.client!, request.headers['session-id'], request.headers['session-key'], options);
-    sessionHeaders(reply, ctx);
-    // After the headers: TRANSACTION_ABORTED carries the next key. Depth 0: authenticate saw no scope state.
-    if (ctx.transactionDepth !== 0) await tessera.transactions.enter(ctx);
-    return handler(ctx, request, reply);
-  };
+/** The session this request entered (a session route's handler runs only after the preHandler entered it). */
+export function entered(request: FastifyRequest): SessionContext {
+  return request.ctx!;
+}
+
+/** The answer of a use case that gave the session a new key: its headers, then its answer. */
+export function rekeyed<T>(reply: FastifyReply, result: Rekeyed<T>): T {
+  sessionHeaders(reply, result.ctx);
+  return result.answer;
 }
 
 /** Puts the session's id, the key to send next and the next timeout on the reply. */
@@ -74,4 +145,10 @@ export function sessionHeaders(reply: FastifyReply, ctx: SessionContext): void {
   reply.header('session-id', ctx.session.id);
   reply.header('session-key', ctx.key);
   reply.header('session-expires', iso(ctx.session.nextTimeout));
+}
+
+/** The headers of a session just made (create, transfer). */
+export function createdHeaders(reply: FastifyReply, created: { id: string; key: string; nextTimeout: string }): void {
+  reply.header('session-id', created.id).header('session-key', created.key).header('session-expires', created.nextTimeout);
+  reply.code(201);
 }

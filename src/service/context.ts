@@ -54,3 +54,32 @@ export type TesseraEvent = {
 };
 
 export type HoldEventType = 'hold.acquired' | 'hold.released' | 'hold.expired' | 'hold.confirmed';
+
+/**
+ * The answer of a use case after which the session has a new key (login,
+ * logout): continue with `ctx`. `Tessera.withSession` answers its key when
+ * `work` returns one.
+ */
+export class Rekeyed<T> {
+  constructor(readonly answer: T, readonly ctx: SessionContext) {}
+}
+
+/** What a Rekeyed answer holds; any other answer as it is. */
+export type Unwrapped<T> = T extends Rekeyed<infer U> ? U : T;
+
+const ACCEPTED = Symbol('tessera.acceptedContext');
+
+/**
+ * Marks an error raised after the session's credentials were accepted (and
+ * its key perhaps rotated): the answer must still carry the next key, so the
+ * error carries the context. Returns the error.
+ */
+export function afterAccepted<E>(err: E, ctx: SessionContext): E {
+  if (err !== null && typeof err === 'object' && !(ACCEPTED in err)) Object.defineProperty(err, ACCEPTED, { value: ctx });
+  return err;
+}
+
+/** The context an error was raised in after the credentials were accepted, if any. */
+export function acceptedContext(err: unknown): SessionContext | undefined {
+  return err !== null && typeof err === 'object' ? (err as { [ACCEPTED]?: SessionContext })[ACCEPTED] : undefined;
+}

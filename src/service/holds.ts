@@ -1,7 +1,7 @@
 import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
 import { holdName, holdNames, holdPrefix } from '../core/holds.js';
-import { bodyObject, optionalSeconds } from '../core/input.js';
+import { bodyObject, optionalSeconds, QUERY_NUMBER } from '../core/input.js';
 import { hashKey, newSessionId, newSessionKey } from '../core/keys.js';
 import type { SessionInfo } from '../core/session.js';
 import type { TesseraConfig } from '../core/config.js';
@@ -155,7 +155,7 @@ export class Holds {
     const prefix = holdPrefix(query.prefix);
     let limit = 1000;
     if (query.limit !== undefined) {
-      if (typeof query.limit !== 'string' || !/^\d{1,6}$/.test(query.limit) || Number(query.limit) < 1 || Number(query.limit) > MAX_LIST) {
+      if (typeof query.limit !== 'string' || !QUERY_NUMBER.test(query.limit) || Number(query.limit) < 1 || Number(query.limit) > MAX_LIST) {
         throw invalid(`limit is a whole number from 1 to ${MAX_LIST}.`, 'limit');
       }
       limit = Number(query.limit);

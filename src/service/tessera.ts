@@ -1,24 +1,25 @@
-import { EventEmitter } from 'node:events';
 import { iso, systemClock, type Clock } from '../core/clock.js';
 import { TesseraError } from '../core/errors.js';
 import { bodyObject, checkJsonValue, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from '../core/input.js';
-import { deriveKey, hashKey, isWellFormedId, isWellFormedKey, newSalt, newSessionId, newSessionKey } from '../core/keys.js';
+import { hashKey, isWellFormedId, newSessionId, newSessionKey } from '../core/keys.js';
 import { compileRecordTypes, type RecordType } from '../core/record-types.js';
-import { RecentMap } from '../core/recent-map.js';
-import { nextTimeoutOf, type Rotation, type SessionInfo } from '../core/session.js';
+import { nextTimeoutOf, type SessionInfo } from '../core/session.js';
 import { resolveConfig, type ClientRole, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
 import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
 import { SessionFile } from './session-file.js';
-import type { EndedSession, RecordKind, RecordWrite, SessionStore, StoredRecord } from '../store/contract.js';
+import type { RecordKind, RecordWrite, SessionStore } from '../store/contract.js';
 import { Transactions } from './transactions.js';
+import { Shared, type SessionFacts } from './shared.js';
 import { Users } from './users.js';
 import { group, view, type MultipleRecordView, type RecordView } from './views.js';
 
 export type { EntryView, MultipleRecordView, RecordView } from './views.js';
-import type { Client, CreatedSession, SessionContext, SessionView, TesseraEvent } from './context.js';
-export type { Client, CreatedSession, SessionContext, SessionView, TesseraEvent } from './context.js';
+export type { Release } from '../store/queue.js';
+import { afterAccepted, Rekeyed, type Unwrapped, type Client, type CreatedSession, type SessionContext, type SessionView } from './context.js';
+export type { Client, CreatedSession, Rekeyed, SessionContext, SessionView, TesseraEvent } from './context.js';
+export { acceptedContext } from './context.js';
 
 export interface TesseraOptions {
   /** The server config (validated here); see docs/configuration.md. */
@@ -29,12 +30,6 @@ export interface TesseraOptions {
 }
 
 const MAX_SWEEP_BATCH = 1000;
-const SESSION_FACTS_CACHE = 100_000;
-
-interface SessionFacts {
-  client: string;
-  queue: boolean;
-}
 
 /**
  * The use cases of Tessera over one store. The HTTP server is a thin face over
@@ -43,7 +38,7 @@ interface SessionFacts {
 export class Tessera {
   readonly config: Readonly<TesseraConfig>;
   readonly store: SessionStore;
-  readonly events = new EventEmitter<{ event: [TesseraEvent] }>();
+  readonly events: Shared['events'];
   readonly queue: RequestQueue;
   /** Sections 9 and 10: holds, pools, claims, transfer. */
   readonly holds: Holds;
@@ -55,8 +50,8 @@ export class Tessera {
   readonly cursors: Cursors;
   private readonly clock: Clock;
   private readonly recordTypes: Map<string, RecordType>;
-  /** Sessions' owners and queue flags (fixed at creation), to queue a request without a store read. */
-  private readonly sessionFacts = new RecentMap<string, SessionFacts>(SESSION_FACTS_CACHE);
+  /** The store, config, clock, events and session facts every use case shares. */
+  private readonly shared: Shared;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(options: TesseraOptions) {
@@ -64,27 +59,19 @@ export class Tessera {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.recordTypes = compileRecordTypes(this.config.records);
+    this.shared = new Shared(this.store, this.config, this.clock);
+    this.events = this.shared.events;
     const queueTimeoutMs = this.config.session.queueTimeout * 1000;
     // An engine shared by several nodes brings a queue that spans them (section 4).
     this.queue = this.store.createQueue?.(queueTimeoutMs) ?? new SessionQueue(queueTimeoutMs);
-    this.holds = new Holds(this.store, this.config, (type, session, resource) => this.emit(type, session, { resource }),
+    this.holds = new Holds(this.store, this.config, (type, session, resource) => this.shared.emit(type, session, { resource }),
       (ctx, held, added) => this.transactions.noteHolds(ctx, held, added));
-    this.transactions = new Transactions(this.store, this.config, (session, resource) => this.emit('hold.released', session, { resource }));
+    this.transactions = new Transactions(this.store, this.config, (session, resource) => this.shared.emit('hold.released', session, { resource }));
     this.cursors = new Cursors(this.store, this.config, (ctx, name) => {
       this.checkRead(ctx, name);
       return this.store.getRecord(ctx.session.id, name);
     });
-    this.users = new Users({
-      store: this.store, config: this.config, clock: this.clock,
-      emit: (type, s, user) => this.emit(type, s, user === undefined ? undefined : { user }),
-      ended: (sessions) => sessions.forEach((s) => {
-        this.sessionFacts.delete(s.id);
-        this.emitEnded('session.ended', { releasedHolds: [], ...s });
-      }),
-      endSession: (id) => this.endSession(id, 'session.ended'),
-      reauthenticate: (ctx) => this.authenticate(ctx.client, ctx.session.id, ctx.key),
-      releaseHolds: (ctx) => this.releaseHolds(ctx),
-    });
+    this.users = new Users(this.shared);
   }
 
   // ---- lifecycle -------------------------------------------------------------
@@ -104,8 +91,8 @@ export class Tessera {
     };
     session.nextTimeout = nextTimeoutOf(session, now);
     await this.store.createSession(session, hashKey(key));
-    this.remember(session);
-    this.emit('session.created', session);
+    this.shared.remember(session);
+    this.shared.emit('session.created', session);
     return {
       id: session.id, key, idleTimeout, lifespan, rotation, queue,
       nextTimeout: iso(session.nextTimeout), expiresAt: iso(session.expiresAt),
@@ -113,73 +100,71 @@ export class Tessera {
   }
 
   /**
-   * Accepts a session's credentials: rotates the key (per-request), records
-   * the access, and answers the key to send next. Throws SESSION_INVALID, or
-   * SESSION_KEY_REPLAYED after revoking the session. With `rotate: false`
-   * (login, logout: they change the key themselves, or not at all when they
-   * fail) the key stays as it is.
+   * The start of every request of a session: accepts its credentials (one
+   * store step: rotates the key unless `rotate: false`, records the access;
+   * see Shared.authenticate), then enters its open transactions (a second
+   * step, only when the session has scope state). Throws SESSION_INVALID or
+   * SESSION_KEY_REPLAYED; an error after the credentials were accepted
+   * (TRANSACTION_ABORTED) carries the context (acceptedContext), since the
+   * answer must give the next key. Login and logout enter with `rotate:
+   * false`: they change the key themselves, or not at all when they fail.
    */
-  async authenticate(client: Client, id: unknown, key: unknown, options: { rotate?: boolean } = {}): Promise<SessionContext> {
-    return (await this.accept(client, id, key, options.rotate ?? true)).ctx;
+  async enter(client: Client, id: unknown, key: unknown, options: { rotate?: boolean } = {}): Promise<SessionContext> {
+    const { ctx } = await this.shared.authenticate(client, id, key, options.rotate ?? true);
+    return this.enterTransactions(ctx);
   }
 
   /**
-   * A PUT of a record as the HTTP face makes it: the authentication and the
-   * write in one store step where the engine can (AuthRequest.write: one
-   * round trip instead of two), else authenticate then putRecord. The
-   * answers, the errors and their order are those of the two calls;
-   * `accepted` runs once the credentials are accepted, before any error of
-   * the write.
+   * Accepts a session's credentials only (one store step), without entering
+   * its transactions: what `enter` does first. For callers that only check a
+   * session; a request of a session goes through `enter`.
    */
-  async authenticateAndPut(client: Client, id: unknown, key: unknown, put: PutRequest, accepted: (ctx: SessionContext) => void): Promise<RecordView> {
+  async authenticate(client: Client, id: unknown, key: unknown, options: { rotate?: boolean } = {}): Promise<SessionContext> {
+    return (await this.shared.authenticate(client, id, key, options.rotate ?? true)).ctx;
+  }
+
+  private async enterTransactions(ctx: SessionContext): Promise<SessionContext> {
+    if (ctx.transactionDepth === 0) return ctx; // authenticate saw no scope state
+    try {
+      return await this.transactions.enter(ctx);
+    } catch (e) {
+      throw afterAccepted(e, ctx);
+    }
+  }
+
+  /**
+   * A PUT of a record as the HTTP face makes it, entering the session in the
+   * same call: the authentication and the write in one store step where the
+   * engine can (AuthRequest.write: one round trip instead of two), else
+   * enter then putRecord. The answers, the errors and their order are those
+   * of the two calls; errors after the credentials were accepted carry the
+   * context (acceptedContext).
+   */
+  async enterAndPut(client: Client, id: unknown, key: unknown, put: PutRequest): Promise<Rekeyed<RecordView>> {
     let prepared: PreparedWrite | null = null;
     try {
       prepared = this.prepareWrite(null, put.name, put.key, put.body, put.ifMatch);
     } catch {
       // Refused on its own: putRecord below refuses it again, after the authentication, as it always has.
     }
-    const { ctx, written } = await this.accept(client, id, key, true, prepared?.write);
-    accepted(ctx);
-    if (written) return view(written, prepared!.value);
-    if (ctx.transactionDepth !== 0) await this.transactions.enter(ctx);
-    return this.putRecord(ctx, put.name, put.key, put.body, put.ifMatch);
+    const { ctx, written } = await this.shared.authenticate(client, id, key, true, prepared?.write);
+    if (written) return new Rekeyed(view(written, prepared!.value), ctx);
+    const entered = await this.enterTransactions(ctx);
+    try {
+      return new Rekeyed(await this.putRecord(entered, put.name, put.key, put.body, put.ifMatch), entered);
+    } catch (e) {
+      throw afterAccepted(e, entered);
+    }
   }
 
-  private async accept(client: Client, id: unknown, key: unknown, rotate: boolean, write?: RecordWrite):
-    Promise<{ ctx: SessionContext; written?: StoredRecord }> {
-    if (!isWellFormedId(id) || !isWellFormedKey(key)) throw new TesseraError('SESSION_INVALID');
-    const salt = newSalt();
-    const next = rotate ? deriveKey(key, salt) : key;
-    const result = await this.store.authenticate({
-      id,
-      keyHash: hashKey(key),
-      client: client.roles.includes('admin') ? null : client.id,
-      rotation: rotate ? { keyHash: hashKey(next), salt } : null,
-      graceMs: this.config.session.graceWindow * 1000,
-      write,
-    });
-    switch (result.outcome) {
-      case 'invalid':
-        throw new TesseraError('SESSION_INVALID');
-      case 'replayed':
-        this.sessionFacts.delete(id);
-        this.emit('security.key_replayed', result.session);
-        throw new TesseraError('SESSION_KEY_REPLAYED');
-      case 'grace':
-        return {
-          ctx: { session: result.session, key: deriveKey(key, result.graceSalt), client, ...noScopes(result.scopes) },
-          written: result.written,
-        };
-      case 'current':
-        // A role change made by an admin rotates in either mode (privilegeChanged).
-        return {
-          ctx: {
-            session: result.session, key: result.privilegeChanged || result.session.rotation === 'per-request' ? next : key, client,
-            ...noScopes(result.scopes),
-          },
-          written: result.written,
-        };
+  /** `GET /readyz`: is the store reachable? STORE_UNAVAILABLE when not. */
+  async ready(): Promise<{ status: 'ready'; store: string }> {
+    try {
+      await this.store.ping();
+    } catch {
+      throw new TesseraError('STORE_UNAVAILABLE');
     }
+    return { status: 'ready', store: this.store.kind };
   }
 
   describe(ctx: SessionContext): SessionView {
@@ -197,7 +182,7 @@ export class Tessera {
   }
 
   async end(ctx: SessionContext): Promise<{ message: 'success' }> {
-    await this.endSession(ctx.session.id, 'session.ended');
+    await this.shared.endSession(ctx.session.id, 'session.ended');
     return { message: 'success' };
   }
 
@@ -217,14 +202,14 @@ export class Tessera {
   /** Section 13's Futurama end: a trusted portal ends any session by its id, in the session's turn. */
   async portalEnd(sessionId: unknown): Promise<{ message: 'success' }> {
     return this.inPortalTurn(sessionId, async (id) => {
-      if (!(await this.endSession(id, 'session.ended'))) throw new TesseraError('SESSION_NOT_FOUND');
+      if (!(await this.shared.endSession(id, 'session.ended'))) throw new TesseraError('SESSION_NOT_FOUND');
       return { message: 'success' };
     });
   }
 
   private async inPortalTurn<T>(sessionId: unknown, work: (id: string) => Promise<T>): Promise<T> {
     if (!isWellFormedId(sessionId)) throw new TesseraError('SESSION_NOT_FOUND');
-    const known = this.sessionFacts.get(sessionId) ?? await this.store.getSession(sessionId).then((s) => s && this.remember(s));
+    const known = this.shared.facts.get(sessionId) ?? await this.store.getSession(sessionId).then((s) => s && this.shared.remember(s));
     if (!known) throw new TesseraError('SESSION_NOT_FOUND');
     const release = await this.queue.acquire(sessionId, known.queue);
     try {
@@ -234,20 +219,13 @@ export class Tessera {
     }
   }
 
-  private async endSession(id: string, type: 'session.ended' | 'session.expired'): Promise<boolean> {
-    const ended = await this.store.endSession(id);
-    this.sessionFacts.delete(id);
-    if (ended) this.emitEnded(type, ended);
-    return ended !== null;
-  }
-
   /** A new id and key for this session (section 10); the old id answers SESSION_INVALID from now on. */
   async transfer(ctx: SessionContext): Promise<TransferredSession> {
     await this.transactions.endAll(ctx);
     const { created, session } = await this.holds.transfer(ctx);
-    this.sessionFacts.delete(ctx.session.id);
-    this.remember(session);
-    this.emit('session.transferred', ctx.session, { to: session.id });
+    this.shared.facts.delete(ctx.session.id);
+    this.shared.remember(session);
+    this.shared.emit('session.transferred', ctx.session, { to: session.id });
     return created;
   }
 
@@ -369,10 +347,10 @@ export class Tessera {
    * knowing an id is not enough to hold a session up.
    */
   takeTurn(client: Client, id: string): Promise<Release | null> {
-    const known = this.sessionFacts.get(id);
+    const known = this.shared.facts.get(id);
     // Known: join the line in this same tick, so arrival order is kept.
     if (known) return this.joinLine(client, id, known);
-    return this.store.getSession(id).then((s) => (s ? this.joinLine(client, id, this.remember(s)) : null));
+    return this.store.getSession(id).then((s) => (s ? this.joinLine(client, id, this.shared.remember(s)) : null));
   }
 
   private joinLine(client: Client, id: string, facts: SessionFacts): Promise<Release | null> {
@@ -380,26 +358,25 @@ export class Tessera {
     return this.queue.acquire(id, facts.queue);
   }
 
-  /** Runs `work` in the session's turn with its credentials accepted (rotated). */
+  /**
+   * Runs `work` in the session's turn with its credentials accepted (rotated)
+   * and its transactions entered. Answers the key to send next: the one of
+   * the Rekeyed answer when `work` returns one (login, logout).
+   */
   async withSession<T>(client: Client, credentials: { id: string; key: string }, work: (ctx: SessionContext) => Promise<T>):
-    Promise<{ result: T; id: string; key: string; nextTimeout: string }> {
+    Promise<{ result: Unwrapped<T>; id: string; key: string; nextTimeout: string }> {
     if (!isWellFormedId(credentials.id)) throw new TesseraError('SESSION_INVALID');
     const release = await this.takeTurn(client, credentials.id);
     if (!release) throw new TesseraError('SESSION_INVALID');
     try {
-      const ctx = await this.authenticate(client, credentials.id, credentials.key);
-      await this.transactions.enter(ctx);
-      const result = await work(ctx);
+      const entered = await this.enter(client, credentials.id, credentials.key);
+      const done = await work(entered);
+      // A use case that gave the session a new key (login, logout) answers it: that is the key to send next.
+      const [result, ctx] = done instanceof Rekeyed ? [done.answer, done.ctx] : [done, entered];
       return { result, id: ctx.session.id, key: ctx.key, nextTimeout: iso(ctx.session.nextTimeout) };
     } finally {
       await release();
     }
-  }
-
-  private remember(s: Pick<SessionInfo, 'id' | 'client' | 'queue'>): SessionFacts {
-    const facts = { client: s.client, queue: s.queue };
-    this.sessionFacts.set(s.id, facts);
-    return facts;
   }
 
   // ---- background work -------------------------------------------------------
@@ -430,10 +407,7 @@ export class Tessera {
     let total = 0;
     for (;;) {
       const expired = await this.store.sweepExpired(MAX_SWEEP_BATCH);
-      for (const s of expired) {
-        this.sessionFacts.delete(s.id);
-        this.emitEnded('session.expired', s);
-      }
+      for (const s of expired) this.shared.ended('session.expired', s);
       total += expired.length;
       if (expired.length < MAX_SWEEP_BATCH) return total;
     }
@@ -444,27 +418,9 @@ export class Tessera {
     this.sweeper = null;
     await this.store.close();
   }
-
-  /** `extra.user`: the session's by default; null for none. */
-  private emit(type: TesseraEvent['type'], s: { id: string; user?: SessionInfo['user'] },
-    extra?: { resource?: string; to?: string; user?: string | null }): void {
-    if (this.events.listenerCount('event') === 0) return;
-    const event: TesseraEvent = { type, at: iso(this.clock()), sessionId: s.id };
-    const user = extra && 'user' in extra ? extra.user : s.user?.name;
-    if (typeof user === 'string') event.user = user;
-    if (extra?.resource !== undefined) event.resource = extra.resource;
-    if (extra?.to !== undefined) event.to = extra.to;
-    this.events.emit('event', event);
-  }
-
-  /** An ended or expired session, then each hold it released in the same step. */
-  private emitEnded(type: 'session.ended' | 'session.expired', s: EndedSession): void {
-    this.emit(type, s);
-    for (const h of s.releasedHolds) this.emit('hold.released', s, { resource: h.name });
-  }
 }
 
-/** A PUT of a record, as it came (authenticateAndPut checks it). */
+/** A PUT of a record, as it came (enterAndPut checks it). */
 export interface PutRequest {
   name: unknown;
   key: unknown;
@@ -476,11 +432,6 @@ export interface PutRequest {
 interface PreparedWrite {
   write: RecordWrite;
   value: unknown;
-}
-
-/** A session with no scope state is at depth 0 without asking the store again. */
-function noScopes(scopes: boolean): { transactionDepth?: number } {
-  return scopes ? {} : { transactionDepth: 0 };
 }
 
 function hasAnyRole(ctx: SessionContext, roles: string[]): boolean {

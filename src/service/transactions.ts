@@ -32,13 +32,14 @@ export class Transactions {
    * Every request of a session calls this once its credentials are accepted
    * (and its session headers set): it learns the depth, moves the scopes'
    * deadline, and meets TRANSACTION_ABORTED once after an idle rollback.
+   * Answers the context with the depth it learnt.
    */
-  async enter(ctx: SessionContext): Promise<void> {
-    if (ctx.transactionDepth === 0) return; // authenticate saw no scope state
+  async enter(ctx: SessionContext): Promise<SessionContext> {
+    if (ctx.transactionDepth === 0) return ctx; // authenticate saw no scope state
     const state = await this.store.enterTransactions(ctx.session.id, this.timeoutMs);
     this.emitReleased(ctx.session, state.released);
-    ctx.transactionDepth = state.depth;
     if (state.aborted) throw new TesseraError('TRANSACTION_ABORTED');
+    return { ...ctx, transactionDepth: state.depth };
   }
 
   /** POST /v1/session/transactions: opens a scope, nested in the open ones. */

@@ -1,30 +1,13 @@
-import { iso, type Clock } from '../core/clock.js';
+import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
-import { bodyObject } from '../core/input.js';
+import { bodyObject, QUERY_NUMBER } from '../core/input.js';
 import { hashKey, isWellFormedId, newSalt, newSessionKey } from '../core/keys.js';
 import { dummyHash, hashPassword, verifyPassword } from '../core/passwords.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
 import { password, roleList, throttleKeys, username, type StoredUser } from '../core/users.js';
-import type { TesseraConfig } from '../core/config.js';
-import type { KeyRotation, SessionStore } from '../store/contract.js';
-import type { SessionContext } from './context.js';
-
-/** What the users use cases need from the service around them. */
-export interface UsersDeps {
-  store: SessionStore;
-  config: Readonly<TesseraConfig>;
-  clock: Clock;
-  /** `user`: the session's when undefined; null for none. */
-  emit(type: 'user.login' | 'user.logout' | 'user.login_failed', session: SessionInfo, user?: string | null): void;
-  /** Sessions the store just ended: forget them and emit `session.ended`. */
-  ended(sessions: SessionInfo[]): void;
-  /** Ends one session (emitting `session.ended`); false when it was gone. */
-  endSession(id: string): Promise<boolean>;
-  /** Accepts the context's current key again, rotating it as any request would. */
-  reauthenticate(ctx: SessionContext): Promise<SessionContext>;
-  /** Releases every hold of the session (logout). */
-  releaseHolds(ctx: SessionContext): Promise<unknown>;
-}
+import type { EndedSession, KeyRotation } from '../store/contract.js';
+import { afterAccepted, Rekeyed, type SessionContext } from './context.js';
+import type { Shared } from './shared.js';
 
 export interface UserView {
   name: string;
@@ -50,13 +33,14 @@ const MAX_PAGE = 1000;
 /**
  * Section 8 (users, login, roles) and the per-user administration of section
  * 11. Login and logout are privilege changes: a fresh key with no grace for
- * the old one, in one store step. The caller authenticated the session
- * without rotating (`rotate: false`), so a failed login changes nothing.
+ * the old one, in one store step. The caller entered the session without
+ * rotating (`rotate: false`), so a failed login changes nothing. They answer
+ * the session's new context (Rekeyed) and leave the caller's as it was.
  */
 export class Users {
   private seeding: Promise<void> | null = null;
 
-  constructor(private readonly deps: UsersDeps) {}
+  constructor(private readonly shared: Shared) {}
 
   /**
    * Creates the config's `users` that the store does not have yet (an existing
@@ -73,7 +57,7 @@ export class Users {
 
   private async createSeedUsers(): Promise<void> {
     await dummyHash();
-    const { store, config } = this.deps;
+    const { store, config } = this.shared;
     for (const u of config.users) {
       if (await store.getUser(u.name)) continue;
       await store.putUser(u.name, { passwordHash: await hashPassword(u.password), roles: [...u.roles], ifAbsent: true });
@@ -82,26 +66,38 @@ export class Users {
 
   // ---- the session's own routes ----------------------------------------------
 
-  /** `POST /v1/session/login`. Updates `ctx` (session, key) when the privilege changes. */
-  async login(ctx: SessionContext, body: unknown): Promise<{ user: SessionUser }> {
+  /**
+   * `POST /v1/session/login`. The store steps, after the caller entered the
+   * session without rotating (step 1, `authenticate`):
+   *   2. `takeLoginAttempt`: counts the attempt against the username and the
+   *      session, or answers how long to wait (then step 2': `authenticate`
+   *      again, rotating as any request does, and LOGIN_THROTTLED);
+   *   3. `getUser`, then one argon2 verification outside the store (an
+   *      unknown user costs what a wrong password does);
+   *   4. `loginUser`: the user, a new key with no grace, only if the user's
+   *      password hash is still the one verified;
+   *   5. `settleLoginAttempt`: a success does not count as a failure.
+   * The contract has no step for 2 to 5 together: the argon2 verification
+   * must run between 3 and 4, outside any store step.
+   */
+  async login(ctx: SessionContext, body: unknown): Promise<Rekeyed<{ user: SessionUser }>> {
     const b = bodyObject(body, ['username', 'password', 'anonymous']);
     if (b.anonymous !== undefined) {
       if (b.anonymous !== true) throw invalid("'anonymous' must be true.", 'anonymous');
       if (b.username !== undefined || b.password !== undefined) throw invalid("An anonymous login takes no 'username' or 'password'.", 'anonymous');
-      const anonymous = this.deps.config.anonymousUser;
+      const anonymous = this.shared.config.anonymousUser;
       return this.changeUser(ctx, { name: anonymous.name, roles: [...anonymous.roles] });
     }
     const name = username(b.username);
     const secret = password(b.password);
     await this.seed();
-    const { store, config } = this.deps;
+    const { store, config } = this.shared;
     const keys = throttleKeys(name, ctx.session.id);
     const attempt = await store.takeLoginAttempt(keys, { maxFailures: config.login.maxFailures, windowMs: config.login.window * 1000 });
     if (attempt.waitMs > 0) {
-      Object.assign(ctx, await this.deps.reauthenticate(ctx));
-      throw new TesseraError('LOGIN_THROTTLED', undefined, { retryAfter: Math.ceil(attempt.waitMs / 1000) });
+      const { ctx: next } = await this.shared.authenticate(ctx.client, ctx.session.id, ctx.key, true);
+      throw afterAccepted(new TesseraError('LOGIN_THROTTLED', undefined, { retryAfter: Math.ceil(attempt.waitMs / 1000) }), next);
     }
-    // One argon2 verification either way: an unknown user costs what a wrong password does.
     const user = await store.getUser(name);
     const verified = await verifyPassword(user?.passwordHash ?? await dummyHash(), secret);
     if (!user || !verified) return this.failed(ctx, user);
@@ -110,27 +106,31 @@ export class Users {
     if (result.outcome === 'user_changed') return this.failed(ctx, null);
     if (result.outcome === 'session_gone') throw new TesseraError('SESSION_INVALID');
     await store.settleLoginAttempt(keys, attempt.at);
-    Object.assign(ctx, { session: result.session, key: next.key });
-    this.deps.emit('user.login', result.session);
-    return { user: { name, roles: [...result.session.user!.roles] } };
+    this.shared.emit('user.login', result.session);
+    return new Rekeyed({ user: { name, roles: [...result.session.user!.roles] } }, { ...ctx, session: result.session, key: next.key });
   }
 
   private failed(ctx: SessionContext, user: StoredUser | null): never {
     // The attempted name is told only when it is a user's (a password typed into the username field stays out).
-    this.deps.emit('user.login_failed', ctx.session, user?.name ?? null);
+    this.shared.emit('user.login_failed', ctx.session, { user: user?.name ?? null });
     throw new TesseraError('LOGIN_FAILED');
   }
 
-  /** `POST /v1/session/logout`: the user cleared, a new key with no grace. */
-  async logout(ctx: SessionContext): Promise<{ message: 'success' }> {
+  /**
+   * `POST /v1/session/logout`: the user cleared, a new key with no grace. The
+   * store steps, after the caller entered the session without rotating:
+   * `releaseHolds` (every hold of the session), then `changePrivilege` (no
+   * user, the new key). Two steps: the contract has no step doing both.
+   */
+  async logout(ctx: SessionContext): Promise<Rekeyed<{ message: 'success' }>> {
     const before = ctx.session.user;
-    await this.deps.releaseHolds(ctx);
+    const released = await this.shared.store.releaseHolds(ctx.session.id, null);
+    for (const h of released) this.shared.emit('hold.released', ctx.session, { resource: h.name });
     const next = newKey();
-    const session = await this.deps.store.changePrivilege(ctx.session.id, next.rotation, null);
+    const session = await this.shared.store.changePrivilege(ctx.session.id, next.rotation, null);
     if (!session) throw new TesseraError('SESSION_INVALID');
-    Object.assign(ctx, { session, key: next.key });
-    if (before) this.deps.emit('user.logout', session, before.name);
-    return { message: 'success' };
+    if (before) this.shared.emit('user.logout', session, { user: before.name });
+    return new Rekeyed({ message: 'success' as const }, { ...ctx, session, key: next.key });
   }
 
   /** `POST /v1/session/authorize`: does the session's user have any of these roles? */
@@ -141,26 +141,25 @@ export class Users {
     return { allowed: wanted.some((r) => have.includes(r)) };
   }
 
-  private async changeUser(ctx: SessionContext, user: SessionUser): Promise<{ user: SessionUser }> {
+  private async changeUser(ctx: SessionContext, user: SessionUser): Promise<Rekeyed<{ user: SessionUser }>> {
     const next = newKey();
-    const session = await this.deps.store.changePrivilege(ctx.session.id, next.rotation, user);
+    const session = await this.shared.store.changePrivilege(ctx.session.id, next.rotation, user);
     if (!session) throw new TesseraError('SESSION_INVALID');
-    Object.assign(ctx, { session, key: next.key });
-    this.deps.emit('user.login', session);
-    return { user };
+    this.shared.emit('user.login', session);
+    return new Rekeyed({ user }, { ...ctx, session, key: next.key });
   }
 
   // ---- administration ----------------------------------------------------------
 
   async list(): Promise<{ users: UserView[] }> {
     await this.seed();
-    return { users: (await this.deps.store.listUsers()).map(userView) };
+    return { users: (await this.shared.store.listUsers()).map(userView) };
   }
 
   async get(name: unknown): Promise<UserView> {
     const n = username(name, 'name');
     await this.seed();
-    const user = await this.deps.store.getUser(n);
+    const user = await this.shared.store.getUser(n);
     if (!user) throw new TesseraError('USER_NOT_FOUND');
     return userView(user);
   }
@@ -177,9 +176,9 @@ export class Users {
     if (secret === '') throw invalid("'password' must not be empty.", 'password');
     const roles = b.roles === undefined ? undefined : roleList(b.roles);
     await this.seed();
-    const result = await this.deps.store.putUser(n, { passwordHash: secret === undefined ? undefined : await hashPassword(secret), roles });
+    const result = await this.shared.store.putUser(n, { passwordHash: secret === undefined ? undefined : await hashPassword(secret), roles });
     if (!result.user) throw invalid('A new user needs a password.', 'password');
-    this.deps.ended(result.ended);
+    this.endedAll(result.ended);
     return userView(result.user);
   }
 
@@ -187,15 +186,20 @@ export class Users {
   async remove(name: unknown): Promise<{ deleted: true; ended: number }> {
     const n = username(name, 'name');
     await this.seed();
-    const result = await this.deps.store.deleteUser(n);
+    const result = await this.shared.store.deleteUser(n);
     if (!result.deleted) throw new TesseraError('USER_NOT_FOUND');
-    this.deps.ended(result.ended);
+    this.endedAll(result.ended);
     return { deleted: true, ended: result.ended.length };
+  }
+
+  /** Sessions the store just ended (a user's password changed or the user removed). */
+  private endedAll(sessions: SessionInfo[]): void {
+    for (const s of sessions) this.shared.ended('session.ended', { releasedHolds: [], ...s } as EndedSession);
   }
 
   private newUsername(name: unknown): string {
     const n = username(name, 'name');
-    if (n === this.deps.config.anonymousUser.name) throw invalid(`'${n}' is the anonymous user's name.`, 'name');
+    if (n === this.shared.config.anonymousUser.name) throw invalid(`'${n}' is the anonymous user's name.`, 'name');
     return n;
   }
 
@@ -206,7 +210,7 @@ export class Users {
     const limit = q.limit === undefined ? DEFAULT_PAGE : pageSize(q.limit);
     const after = q.after === undefined || q.after === '' ? null : q.after;
     if (after !== null && !isWellFormedId(after)) throw invalid("'after' must be the 'next' of a previous page.", 'after');
-    const page = await this.deps.store.listSessions(user, after, limit + 1);
+    const page = await this.shared.store.listSessions(user, after, limit + 1);
     const more = page.length > limit;
     const sessions = page.slice(0, limit).map((s) => adminView(s));
     return { sessions, next: more ? sessions[sessions.length - 1].id : null };
@@ -216,21 +220,21 @@ export class Users {
   async endSessionsOf(query: unknown): Promise<{ ended: number }> {
     const q = queryObject(query, ['user']);
     if (q.user === undefined) throw invalid("'user' is required: name the user whose sessions to end.", 'user');
-    const ended = await this.deps.store.endUserSessions(username(q.user, 'user'));
-    this.deps.ended(ended);
+    const ended = await this.shared.store.endUserSessions(username(q.user, 'user'));
+    this.endedAll(ended);
     return { ended: ended.length };
   }
 
   /** `GET /v1/admin/sessions/{id}`, without touching the session. */
   async session(id: unknown): Promise<AdminSessionView> {
-    const found = isWellFormedId(id) ? await this.deps.store.getSession(id) : null;
+    const found = isWellFormedId(id) ? await this.shared.store.getSession(id) : null;
     if (!found) throw new TesseraError('SESSION_NOT_FOUND');
     return adminView(found, true);
   }
 
   /** `DELETE /v1/admin/sessions/{id}`. */
   async endSession(id: unknown): Promise<{ message: 'success' }> {
-    if (!isWellFormedId(id) || !(await this.deps.store.getSession(id)) || !(await this.deps.endSession(id))) {
+    if (!isWellFormedId(id) || !(await this.shared.store.getSession(id)) || !(await this.shared.endSession(id, 'session.ended'))) {
       throw new TesseraError('SESSION_NOT_FOUND');
     }
     return { message: 'success' };
@@ -265,6 +269,6 @@ function queryObject(query: unknown, allowed: string[]): Record<string, string> 
 }
 
 function pageSize(text: string): number {
-  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) throw invalid(`'limit' must be a whole number from 1 to ${MAX_PAGE}.`, 'limit');
+  if (!QUERY_NUMBER.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) throw invalid(`'limit' must be a whole number from 1 to ${MAX_PAGE}.`, 'limit');
   return Number(text);
 }

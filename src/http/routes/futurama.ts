@@ -46,6 +46,7 @@ export function futuramaRoutes(app: FastifyInstance, tessera: Tessera): void {
     preSerialization: futuramaErrors,
     validatorCompiler: unchecked,
     schema: {
+      security: [{ client: [] }],
       operationId: 'futuramaSessionKeepAlive',
       summary: 'Keep a session alive by its id (Futurama WebAPI)',
       description: 'Portal or admin clients. Moves the session\'s next timeout as any request would; the key does not change. JSON or XML (root <request>, answer root <response>).',
@@ -72,6 +73,7 @@ export function futuramaRoutes(app: FastifyInstance, tessera: Tessera): void {
     preSerialization: futuramaErrors,
     validatorCompiler: unchecked,
     schema: {
+      security: [{ client: [] }],
       operationId: 'futuramaSessionEnd',
       summary: 'End a session by its id (Futurama WebAPI)',
       description: 'Portal or admin clients. Ends the session as DELETE /v1/session does: transactions roll back, holds are released, cursors close.',

@@ -1,20 +1,44 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../service/tessera.js';
-import { APP, SESSION, withSession } from '../session.js';
+import { creatingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
+import { APP, createdHeaders, entered, SESSION } from '../session.js';
+
+const tags = ['sessions'];
+const seconds = { type: 'integer', minimum: 1, description: 'Seconds; more than the server allows is capped.' };
+const time = { type: 'string', format: 'date-time' };
 
 /** Section 3: create, read, keep alive and end a session. */
 export function sessionRoutes(app: FastifyInstance, tessera: Tessera): void {
-  app.post('/v1/sessions', { config: { access: APP } }, async (request, reply) => {
+  app.post('/v1/sessions', {
+    config: { access: APP },
+    schema: creatingRoute({
+      operationId: 'createSession', summary: 'Create a session', tags,
+      body: object({ idleTimeout: seconds, lifespan: seconds, rotation: { type: 'string', enum: ['per-request', 'on-privilege-change'] }, queue: { type: 'boolean' } }),
+      bodyOptional: true,
+      response: { 201: ref('CreatedSession') },
+    }, 'client'),
+  }, async (request, reply) => {
     const created = await tessera.createSession(request.client!, request.body);
-    reply.header('session-id', created.id).header('session-key', created.key).header('session-expires', created.nextTimeout);
-    reply.code(201);
+    createdHeaders(reply, created);
     return created;
   });
 
-  app.get('/v1/session', { config: { access: SESSION } }, withSession(tessera, async (ctx) => tessera.describe(ctx)));
+  app.get('/v1/session', {
+    config: { access: SESSION },
+    schema: sessionRoute({ operationId: 'readSession', summary: 'Read the session', tags, response: { 200: ref('Session') } }),
+  }, async (request) => tessera.describe(entered(request)));
 
-  app.post('/v1/session/keepalive', { config: { access: SESSION } },
-    withSession(tessera, async (ctx, request) => tessera.keepAlive(ctx, request.body)));
+  app.post('/v1/session/keepalive', {
+    config: { access: SESSION },
+    schema: sessionRoute({
+      operationId: 'keepAlive', summary: 'Keep the session alive (and every record, with touchRecords)', tags,
+      body: object({ touchRecords: { type: 'boolean' } }), bodyOptional: true,
+      response: { 200: object({ message: { type: 'string', const: 'success' }, nextTimeout: time }) },
+    }),
+  }, async (request) => tessera.keepAlive(entered(request), request.body));
 
-  app.delete('/v1/session', { config: { access: SESSION } }, withSession(tessera, async (ctx) => tessera.end(ctx)));
+  app.delete('/v1/session', {
+    config: { access: SESSION },
+    schema: sessionRoute({ operationId: 'endSession', summary: 'End the session', tags, body: noBody, bodyOptional: true, response: { 200: message } }),
+  }, async (request) => tessera.end(entered(request)));
 }

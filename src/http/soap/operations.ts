@@ -1,5 +1,5 @@
 import { invalid } from '../../core/errors.js';
-import type { Client, SessionContext } from '../../service/context.js';
+import { Rekeyed, type Client, type SessionContext } from '../../service/context.js';
 import type { Tessera } from '../../service/tessera.js';
 
 /**
@@ -42,7 +42,8 @@ export interface Operation {
    * session's turn; the answer's SessionKey is added from the context.
    */
   session?: { rotate: boolean };
-  run(call: OperationCall, ctx: SessionContext | null): Promise<Record<string, unknown>>;
+  /** Login and logout answer Rekeyed: the answer and the session's new context. */
+  run(call: OperationCall, ctx: SessionContext | null): Promise<Record<string, unknown> | Rekeyed<Record<string, unknown>>>;
 }
 
 const str = (name: string, optional = false, doc?: string): Field => ({ name, type: 'string', optional, doc });
@@ -142,7 +143,7 @@ export const OPERATIONS: Operation[] = [
     session: { rotate: false },
     async run({ tessera, input }, ctx) {
       const r = await tessera.users.login(ctx!, { username: input.Username, password: input.Password, anonymous: input.Anonymous });
-      return { User: userOut(r.user) };
+      return new Rekeyed({ User: userOut(r.answer.user) }, r.ctx);
     },
   },
   {
@@ -152,7 +153,8 @@ export const OPERATIONS: Operation[] = [
     output: [NEXT_KEY, str('Message')],
     session: { rotate: false },
     async run({ tessera }, ctx) {
-      return { Message: (await tessera.users.logout(ctx!)).message };
+      const r = await tessera.users.logout(ctx!);
+      return new Rekeyed({ Message: r.answer.message }, r.ctx);
     },
   },
   {

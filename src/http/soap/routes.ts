@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
-import type { SessionContext } from '../../service/context.js';
+import { acceptedContext, Rekeyed, type SessionContext } from '../../service/context.js';
 import type { Tessera } from '../../service/tessera.js';
 import { toTesseraError } from '../errors.js';
 import { APP, sessionHeaders } from '../session.js';
@@ -66,6 +66,7 @@ const xml = (description: string) => ({ description, content: { 'text/xml': { sc
 export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
   app.get('/soap', {
     schema: {
+      security: [],
       operationId: 'soapWsdl',
       summary: 'The WSDL of the SOAP endpoint',
       description: 'GET /soap?wsdl: WSDL 1.1, document/literal, with an XSD element for every message, a SOAP 1.1 and a SOAP 1.2 binding; '
@@ -89,6 +90,7 @@ export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
     // The schema describes the media types; the envelope is checked against the operations' table, with Faults.
     validatorCompiler: () => () => true,
     schema: {
+      security: [{ client: [] }],
       operationId: 'soap',
       summary: 'SOAP 1.1 and 1.2 endpoint (17 operations)',
       description: 'SOAP 1.1: `text/xml` with a `SOAPAction` header; SOAP 1.2: `application/soap+xml` (an `action` parameter is checked when given). '
@@ -125,7 +127,8 @@ export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
     } catch (err) {
       const e = toTesseraError(err);
       if (e.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unexpected error');
-      const accepted = ctx !== null && e.status !== 401 ? (ctx as SessionContext) : null;
+      const known = acceptedContext(err) ?? ctx;
+      const accepted = known !== null && e.status !== 401 ? (known as SessionContext) : null;
       if (accepted) sessionHeaders(reply, accepted);
       else for (const h of ['session-id', 'session-key', 'session-expires']) reply.removeHeader(h);
       if (typeof e.details?.retryAfter === 'number') reply.header('retry-after', String(e.details.retryAfter));
@@ -140,17 +143,24 @@ export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
 async function run(tessera: Tessera, request: FastifyRequest, operation: Operation, input: Record<string, unknown>,
   accepted: (ctx: SessionContext) => void): Promise<Record<string, unknown>> {
   const client = request.client!;
-  if (!operation.session) return operation.run({ tessera, client, input }, null);
+  if (!operation.session) {
+    const result = await operation.run({ tessera, client, input }, null);
+    return result instanceof Rekeyed ? result.answer : result;
+  }
   const id = input.SessionId as string;
   const release = id.length <= 64 ? await tessera.takeTurn(client, id) : null;
   try {
-    const ctx = await tessera.authenticate(client, id, input.SessionKey, { rotate: operation.session.rotate });
+    let ctx = await tessera.enter(client, id, input.SessionKey, { rotate: operation.session.rotate });
     accepted(ctx);
-    if (ctx.transactionDepth !== 0) await tessera.transactions.enter(ctx);
-    const result = await operation.run({ tessera, client, input }, ctx);
-    const out = operation.output.some((f) => f.name === 'SessionKey') && result.SessionKey === undefined ? { SessionKey: ctx.key, ...result } : result;
-    accepted(ctx); // login and logout changed the key
-    return out;
+    const outcome = await operation.run({ tessera, client, input }, ctx);
+    let result = outcome as Record<string, unknown>;
+    if (outcome instanceof Rekeyed) {
+      // Login and logout answer the session's new context: its key is the one to send next.
+      ctx = outcome.ctx;
+      accepted(ctx);
+      result = outcome.answer;
+    }
+    return operation.output.some((f) => f.name === 'SessionKey') && result.SessionKey === undefined ? { SessionKey: ctx.key, ...result } : result;
   } finally {
     await release?.();
   }

@@ -1,4 +1,5 @@
 import { invalid, TesseraError } from '../../core/errors.js';
+import { checkIntegerLiteral } from '../../core/input.js';
 import { checkXmlText, childElements, escapeXml, textOf, XML_NAME, type XmlElement } from './document.js';
 
 /**
@@ -75,11 +76,9 @@ export function decodeValue(element: XmlElement, field?: string): Json {
   }
 }
 
-/** As with JSON bodies: an integer beyond 2^53 would be stored as a nearby one, so it is refused. */
+/** As with JSON bodies: an integer no double holds exactly would be stored as a nearby one, so it is refused. */
 function exactInteger(text: string, n: number): number {
-  if (/^-?\d+$/.test(text) && !Number.isSafeInteger(n)) {
-    throw invalid(`The integer ${text.length > 40 ? `${text.slice(0, 40)}…` : text} is beyond 2^53 and would not be stored exactly; send it as a string.`);
-  }
+  if (/^-?\d+$/.test(text)) checkIntegerLiteral(text);
   return n;
 }
 
