@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
+import { engineScripts, type LuaScript } from './lua.js';
 
 /**
  * The connection of the Redis engine: one ioredis client (standalone or
- * Cluster), scripts run by EVALSHA (loaded on NOSCRIPT), and the mapping of
- * every driver failure to StoreUnavailableError (503 STORE_UNAVAILABLE).
+ * Cluster), the Lua scripts (lua.ts) defined on it once at start and run by
+ * EVALSHA (ioredis sends the script itself the first time on each connection
+ * and again after a NOSCRIPT), and the mapping of every driver failure to
+ * StoreUnavailableError (503 STORE_UNAVAILABLE).
  */
 export interface RedisStoreOptions {
   /** One node (standalone) or the seed nodes of a Cluster. */
@@ -49,21 +51,6 @@ export function groupOf(name: string): string {
   return i > 0 ? name.slice(0, i) : name;
 }
 
-const joined = new Map<string, Map<string, string>>();
-
-/**
- * `prefix + lua`, made once. A script string made anew on every call would be
- * hashed anew by every Map lookup of its SHA (a script is kilobytes): that
- * was an eighth of the CPU of a request on Redis.
- */
-export function script(prefix: string, lua: string): string {
-  let byLua = joined.get(prefix);
-  if (!byLua) joined.set(prefix, (byLua = new Map()));
-  let full = byLua.get(lua);
-  if (full === undefined) byLua.set(lua, (full = prefix + lua));
-  return full;
-}
-
 export class RedisConnection {
   readonly client: Redis | Cluster;
   readonly prefix: string;
@@ -71,7 +58,7 @@ export class RedisConnection {
   readonly timeoutMs: number;
   readonly marginMs: number;
   readonly cluster: boolean;
-  private readonly shas = new Map<string, string>();
+  private readonly scripts = new Map<string, LuaScript & { command: string }>();
   private closed = false;
   private refresher: NodeJS.Timeout | undefined;
 
@@ -112,6 +99,12 @@ export class RedisConnection {
         enableOfflineQueue: false,
         retryStrategy: (times) => Math.min(100 * times, 1000),
       });
+    for (const lua of engineScripts().values()) {
+      // A fixed key count, so the first argument is the first key: auto-pipelining on Cluster routes by it.
+      const command = `tessera:${lua.name}`;
+      this.client.defineCommand(command, { lua: lua.lua, numberOfKeys: lua.keys });
+      this.scripts.set(lua.name, { ...lua, command });
+    }
     this.client.on('error', () => { /* reconnects by itself; requests meanwhile get STORE_UNAVAILABLE */ });
     if (this.client instanceof Cluster) {
       // After a failover the promoted replica is found within a second, not at the next MOVED that never comes.
@@ -146,18 +139,18 @@ export class RedisConnection {
     return `${this.prefix}:{${tag}}:${suffix}`;
   }
 
-  /** Runs a script by its SHA (loading it on NOSCRIPT) on the slot of its first key. */
-  async run(lua: string, keys: string[], args: Arg[]): Promise<Reply> {
-    let sha = this.shas.get(lua);
-    if (!sha) this.shas.set(lua, (sha = createHash('sha1').update(lua).digest('hex')));
-    return this.call(async () => {
-      try {
-        return await this.client.evalsha(sha!, keys.length, ...keys, ...args);
-      } catch (e) {
-        if (!String((e as Error)?.message).includes('NOSCRIPT')) throw e;
-        return this.client.eval(lua, keys.length, ...keys, ...args);
-      }
-    });
+  /** The hash of a session (`{id}` tag): KEYS[1] of a session's scripts. */
+  sessionKey(id: string): string {
+    return `${this.prefix}:{${id}}:s`;
+  }
+
+  /** Runs the script lua/`name`.lua by EVALSHA on the slot of its first key. */
+  run(name: string, keys: string[], args: Arg[]): Promise<Reply> {
+    const s = this.scripts.get(name);
+    if (!s) return Promise.reject(new Error(`redis: there is no script lua/${name}.lua`));
+    if (keys.length !== s.keys) return Promise.reject(new Error(`redis: lua/${name}.lua takes ${s.keys} keys, not ${keys.length}`));
+    const client = this.client as unknown as Record<string, (...a: Arg[]) => Promise<Reply>>;
+    return this.call(() => client[s.command](...keys, ...args));
   }
 
   /** Any Redis call: bounded in time, and any failure of the driver becomes StoreUnavailableError. */
@@ -218,4 +211,30 @@ export class RedisConnection {
     try { await this.deadline(this.client.quit(), 'quit'); } catch { /* gone or stuck: disconnect below */ }
     this.client.disconnect();
   }
+}
+
+/**
+ * Walks a deadline index (`{x<n>}:<suffix>`, sixteen buckets), bucket by
+ * bucket: each due member's own script decides (`visit`). A member still live
+ * is rescheduled at its deadline; any other is dropped from the index, if not
+ * written again meanwhile (lua/unindex.lua). The transaction and cursor sweeps.
+ */
+export async function sweepDeadlines<T>(r: RedisConnection, suffix: string, limit: number,
+  visit: (member: string) => Promise<{ live: number } | { done: T | null }>): Promise<T[]> {
+  const now = await r.time();
+  const out: T[] = [];
+  for (let b = 0; b < BUCKETS && out.length < limit; b++) {
+    const key = r.key(`x${b}`, suffix);
+    const due: string[] = await r.call(() => r.client.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit - out.length));
+    await Promise.all(Array.from({ length: due.length / 2 }, async (_, i) => {
+      const [member, score] = [due[2 * i], due[2 * i + 1]];
+      const v = await visit(member);
+      if ('live' in v) await r.call(() => r.client.zadd(key, 'XX', v.live, member));
+      else {
+        await r.run('unindex', [key], [member, score]);
+        if (v.done !== null) out.push(v.done);
+      }
+    }));
+  }
+  return out;
 }

@@ -1,22 +1,13 @@
 import { invalid, TesseraError } from '../../core/errors.js';
 import { holdName, planPoolHold, planResourceHolds, type ResourceState } from '../../core/holds.js';
-import type { SessionInfo } from '../../core/session.js';
 import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../contract.js';
-import { BUCKETS, bucketOf, groupOf, script, type Arg, type RedisConnection, type Reply } from './client.js';
-import * as H from './lua/holds.js';
-import * as L from './lua/sessions.js';
+import { BUCKETS, bucketOf, groupOf, type Arg, type RedisConnection, type Reply } from './client.js';
+import { decodeClaim, decodeHold } from './codec.js';
 
-type HoldMethods = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
-  | 'confirmHolds' | 'transferSession' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
+export type RedisHoldSteps = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
+  | 'confirmHolds' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
 
 export interface RedisHoldsDeps {
-  /** Runs a session script (with the helpers it uses: sessionScript) on the session's keys. */
-  session(lua: string, id: string, args: Arg[]): Promise<Reply>;
-  toSession(id: string, f: Reply[]): SessionInfo;
-  /** The session index buckets (sweep and listing). */
-  index(id: string, op: 'add' | 'del', score?: number): Promise<unknown>;
-  indexUser(name: string, id: string): Promise<unknown>;
-  unindexUser(name: string, id: string): Promise<unknown>;
   /** The session's next timeout, asked of its own script; null when it is not live. */
   expiryOf(id: string): Promise<number | null>;
 }
@@ -35,7 +26,8 @@ function byGroup(names: string[]): [string, string[]][] {
 }
 
 /**
- * Holds of the Redis engine. The group's keys decide (one script per group);
+ * Holds of the Redis engine. The group's keys decide (one script per group,
+ * lua/holds/, KEYS[1] the group's fence);
  * the session's lists of its hold and claim names (`hn`, `cn`, under its own
  * tag) are written after, and are only a way to find them: an entry there
  * whose group says otherwise is dropped when met.
@@ -43,23 +35,23 @@ function byGroup(names: string[]): [string, string[]][] {
 export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
   const margin = String(Math.max(r.marginMs, 86_400_000));
   const fenceKey = (group: string) => r.key(group, 'fence');
-  const group = (lua: string, g: string, args: Arg[]) => r.run(script(H.HOLDS_COMMON, lua), [fenceKey(g)], [r.now(), ...args]);
+  const group = (script: string, g: string, args: Arg[]) => r.run(`holds/${script}`, [fenceKey(g)], [r.now(), ...args]);
   const expiryKey = (name: string) => r.key(`x${bucketOf(name)}`, 'hx');
   const scheduleExpiry = (holds: StoredHold[]) => Promise.all(holds.map((h) =>
     r.call(() => r.client.zadd(expiryKey(h.name), h.expiresAt, `${h.name}\n${h.sessionId}`))));
   const sideNames = (id: string, op: 'add' | 'remove', set: 'hn' | 'cn', names: string[]) =>
-    names.length === 0 ? Promise.resolve(1) : deps.session(L.SESSION_HOLD_NAMES, id, [r.now(), op, set, ...names]);
+    names.length === 0 ? Promise.resolve(1) : r.run('holds/names', [r.sessionKey(id)], [r.now(), op, set, ...names]);
 
   async function holdings(id: string): Promise<{ held: string[]; claimed: string[] }> {
-    const res: string[] | null = await deps.session(L.SESSION_HOLDINGS, id, [r.now()]);
+    const res: string[] | null = await r.run('holds/holdings', [r.sessionKey(id)], [r.now()]);
     if (!res) throw new TesseraError('SESSION_INVALID');
     const cut = res.indexOf('');
     return { held: res.slice(0, cut), claimed: res.slice(cut + 1) };
   }
 
-  /** One mode of SESSION_HOLDS over the names, group by group. */
+  /** One mode of session_holds.lua over the names, group by group. */
   async function perGroup(id: string, mode: 'read' | 'renew' | 'release', names: string[], ttlMs = 0) {
-    const answers = await Promise.all(byGroup(names).map(([g, ns]) => group(H.SESSION_HOLDS, g, [id, mode, ttlMs, margin, ...ns])));
+    const answers = await Promise.all(byGroup(names).map(([g, ns]) => group('session_holds', g, [id, mode, ttlMs, margin, ...ns])));
     const rows: { state: string; hold: StoredHold & { announced: boolean } }[] = [];
     for (const a of answers) {
       for (let i = 0; i < a.length; i += 6) {
@@ -84,7 +76,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     const found = await Promise.all(suspects.map(async (id) => {
       const next = await deps.expiryOf(id);
       if (next === null) return id;
-      await Promise.all(byGroup(names).map(([g, ns]) => group(H.REFRESH, g, [id, next, ...ns])));
+      await Promise.all(byGroup(names).map(([g, ns]) => group('refresh', g, [id, next, ...ns])));
       return null;
     }));
     const more = found.filter((id): id is string => id !== null);
@@ -108,18 +100,17 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     const out: StoredClaim[] = [];
     const gone: string[] = [];
     await Promise.all(byGroup(names).map(async ([g, ns]) => {
-      const a = await group(H.SESSION_CLAIMS, g, [id, ...ns]);
+      const a = await group('session_claims', g, [id, ...ns]);
       for (let i = 0; i < a.length; i += 2) {
-        if (a[i + 1] === '-') { gone.push(a[i]); continue; }
-        const [token, qty, at] = String(a[i + 1]).split('|');
-        out.push({ name: a[i], sessionId: id, quantity: qty === '' ? null : Number(qty), token: Number(token), confirmedAt: Number(at) });
+        if (a[i + 1] === '-') gone.push(a[i]);
+        else out.push(decodeClaim(a[i], id, String(a[i + 1])));
       }
     }));
     if (gone.length > 0) await sideNames(id, 'remove', 'cn', gone);
     return out.sort((a, b) => cmp(a.name, b.name));
   }
 
-  const methods: HoldMethods = {
+  const steps: RedisHoldSteps = {
     // sx: the session's expiry recorded with its holds; 0 (unknown): a refusal naming it asks its session
     async holdResources(sessionId, names, ttlMs, sx = 0) {
       const groups = byGroup(names);
@@ -139,17 +130,17 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
         const args = (ns: string[], dry: string) => [sessionId, ttlMs, margin, dry, sx, dead, ...ns];
         if (groups.length > 1) {
           // Several groups (slots): every group checked first, so a refusal names every conflict.
-          const checks = await Promise.all(groups.map(([g, ns]) => group(H.HOLD_RESOURCES, g, args(ns, '1'))));
+          const checks = await Promise.all(groups.map(([g, ns]) => group('hold_resources', g, args(ns, '1'))));
           const refused = checks.filter((c) => c[0] === 'reject');
           if (refused.length > 0) return { refused };
         }
         const out = new Map<string, AcquiredHold>();
         const done: [string, string[]][] = [];
         for (const [g, ns] of groups) {
-          const res = await group(H.HOLD_RESOURCES, g, args(ns, '0'));
+          const res = await group('hold_resources', g, args(ns, '0'));
           if (res[0] === 'reject') {
             // Taken by another node between the check and the grant: undo the groups already held, all or nothing.
-            await Promise.all(done.map(([dg, undo]) => group(H.UNHOLD, dg, [sessionId, ...undo])));
+            await Promise.all(done.map(([dg, undo]) => group('unhold', dg, [sessionId, ...undo])));
             return { refused: [res] };
           }
           const undo: string[] = [];
@@ -175,7 +166,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     async holdPool(sessionId, pool, quantity, ttlMs, sx = 0) {
       const dead: string[] = [];
       let res: Reply;
-      do res = await group(H.HOLD_POOL, groupOf(pool), [sessionId, ttlMs, margin, pool, quantity, sx, dead.join(',')]);
+      do res = await group('hold_pool', groupOf(pool), [sessionId, ttlMs, margin, pool, quantity, sx, dead.join(',')]);
       while (res[0] === 'reject' && await recheck([res[8]], [pool], dead));
       if (res[0] === 'reject') {
         planPoolHold({ name: pool, capacity: res[1] === -1 ? null : res[1], heldByOthers: res[2], claimed: res[3],
@@ -221,22 +212,21 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
       const groups = byGroup(targets);
       const refuse = (failed: Set<string>) => new TesseraError('HOLDS_EXPIRED', undefined, { expired: targets.filter((n) => failed.has(n)) });
       // Every group checked first, so the refusal names every failing hold; then the sale, group by group.
-      const checks = await Promise.all(groups.map(([g, ns]) => group(H.CONFIRM, g, [sessionId, '1', ...ns])));
+      const checks = await Promise.all(groups.map(([g, ns]) => group('confirm', g, [sessionId, '1', ...ns])));
       const failed = new Set(checks.flatMap((a: string[]) => (a[0] === 'expired' ? a.slice(1) : [])));
       if (failed.size > 0) throw refuse(failed);
       const done: [string, string[]][] = [];
       const claims = new Map<string, StoredClaim>();
       for (const [g, ns] of groups) {
-        const a = await group(H.CONFIRM, g, [sessionId, '0', ...ns]);
+        const a = await group('confirm', g, [sessionId, '0', ...ns]);
         if (a[0] === 'expired') {
           // Another node changed a hold between the check and the sale (a race): undo the groups already sold.
-          await Promise.all(done.map(([dg, undo]) => group(H.UNCONFIRM, dg, [sessionId, margin, ...undo])));
+          await Promise.all(done.map(([dg, undo]) => group('unconfirm', dg, [sessionId, margin, ...undo])));
           throw refuse(new Set(a.slice(1)));
         }
         const undo: string[] = [];
         for (let i = 1; i < a.length; i += 4) {
-          const [token, qty, at] = String(a[i + 1]).split('|');
-          claims.set(a[i], { name: a[i], sessionId, quantity: qty === '' ? null : Number(qty), token: Number(token), confirmedAt: Number(at) });
+          claims.set(a[i], decodeClaim(a[i], sessionId, String(a[i + 1])));
           undo.push(a[i], a[i + 1], a[i + 2], a[i + 3]);
         }
         done.push([g, undo]);
@@ -246,41 +236,14 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
       return targets.map((n) => claims.get(n)!);
     },
 
-    async transferSession(oldId, newId, keyHash) {
-      const res: Reply[] | null = await deps.session(L.TAKE_SESSION, oldId, [r.now()]);
-      if (!res) return null;
-      const f = res.slice(0, 10);
-      const userName: string = res[10];
-      let i = 11;
-      const held: string[] = [];
-      while (res[i] !== '') held.push(res[i++]);
-      i++;
-      const claimed: string[] = [];
-      while (res[i] !== '') claimed.push(res[i++]);
-      const records = res.slice(i + 1);
-      await deps.index(newId, 'add', 0); // rescheduled by the sweep to the real next timeout
-      const nf = await deps.session(L.PUT_SESSION, newId, [r.now(), f[0], f[1], f[2], f[3], f[4], f[5], '', '', f[8], f[9] ?? '', userName,
-        keyHash, r.marginMs, held.length, ...held, claimed.length, ...claimed, ...records]);
-      const moves = byGroup([...held, ...claimed]).map(([g]) => {
-        const hs = held.filter((n) => groupOf(n) === g);
-        const cs = claimed.filter((n) => groupOf(n) === g);
-        return group(H.MOVE, g, [oldId, newId, hs.length, ...hs, ...cs]);
-      });
-      await Promise.all([...moves, deps.index(oldId, 'del'),
-        userName ? deps.unindexUser(userName, oldId).then(() => deps.indexUser(userName, newId)) : null]);
-      // holds keep their expiry: scheduled at 0, the hold sweep reschedules them at their real time
-      await Promise.all(held.map((n) => r.call(() => r.client.zadd(expiryKey(n), 0, `${n}\n${newId}`))));
-      return deps.toSession(newId, nf);
-    },
-
     async setPool(name, capacity) {
-      const res = await group(H.SET_POOL, groupOf(name), [name, capacity]);
+      const res = await group('set_pool', groupOf(name), [name, capacity]);
       if (res[0] === 'conflict') throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
       return { name, capacity, available: Number(res[1]) };
     },
 
     async freeClaims(name) {
-      return Number(await group(H.FREE_CLAIMS, groupOf(name), [name]));
+      return Number(await group('free_claims', groupOf(name), [name]));
     },
 
     async listHolds(prefix, limit) {
@@ -300,10 +263,8 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
         if (out.length >= limit) break;
         const all: Record<string, string> = await r.call(() => r.client.hgetall(r.key(groupOf(name), `h:${name}`)));
         for (const sid of Object.keys(all).sort(cmp)) {
-          const [token, exp, qty] = all[sid].split('|');
-          if (Number(exp) > now && out.length < limit) {
-            out.push({ name, sessionId: sid, quantity: qty === '' ? null : Number(qty), token: Number(token), expiresAt: Number(exp) });
-          }
+          const hold = decodeHold(name, sid, all[sid]);
+          if (hold.expiresAt > now && out.length < limit) out.push(hold);
         }
       }
       return out;
@@ -317,7 +278,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
         const due: string[] = await r.call(() => r.client.zrangebyscore(key, '-inf', now, 'LIMIT', 0, limit - out.length));
         await Promise.all(due.map(async (m) => {
           const [name, sid] = m.split('\n');
-          const a = await group(H.ANNOUNCE, groupOf(name), [name, sid]);
+          const a = await group('announce', groupOf(name), [name, sid]);
           if (a[0] === 'live') await r.call(() => r.client.zadd(key, Number(a[1]), m));
           else await r.call(() => r.client.zrem(key, m));
           if (a[0] === 'expired') out.push({ name, sessionId: sid, quantity: a[1] === '' ? null : Number(a[1]), token: Number(a[2]), expiresAt: Number(a[3]) });
@@ -328,7 +289,19 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
   };
 
   return {
-    methods,
+    steps,
+
+    /** Moves a transferred session's holds and claims to the new session, group by group; its holds keep their expiry. */
+    async move(oldId: string, newId: string, held: string[], claimed: string[]): Promise<void> {
+      await Promise.all(byGroup([...held, ...claimed]).map(([g]) => {
+        const hs = held.filter((n) => groupOf(n) === g);
+        const cs = claimed.filter((n) => groupOf(n) === g);
+        return group('move', g, [oldId, newId, hs.length, ...hs, ...cs]);
+      }));
+      // scheduled at 0: the hold sweep reschedules them at their real time
+      await Promise.all(held.map((n) => r.call(() => r.client.zadd(expiryKey(n), 0, `${n}\n${newId}`))));
+    },
+
     /** Releases the holds of a session its own script just ended (names from its list). The live ones. */
     async releaseFor(id: string, held: string[]): Promise<StoredHold[]> {
       return (await perGroup(id, 'release', held)).filter((x) => x.state === 'live').map((x) => plain(x.hold));
@@ -342,7 +315,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     async releaseNoted(id: string, notes: { name: string; token: number; quantity: number | null }[]): Promise<StoredHold[]> {
       if (notes.length === 0) return [];
       const groups = new Set(notes.map((n) => groupOf(n.name)));
-      const answers = await Promise.all([...groups].map((g) => group(H.RELEASE_NOTED, g,
+      const answers = await Promise.all([...groups].map((g) => group('release_noted', g,
         [id, ...notes.filter((n) => groupOf(n.name) === g).flatMap((n) => [n.name, n.token, n.quantity ?? ''])])));
       const released: StoredHold[] = [];
       for (const a of answers) {

@@ -25,76 +25,13 @@ import type { RedisConnection } from './client.js';
  * lease ran out; it is a safety net, not a busy poll. Lease times are Redis's
  * own TIME and TTLs (real time, even under a test clock). A session created
  * with queue:false never keeps an idle lease: another node must see it free.
+ * The scripts are lua/queue/.
  */
 const LEASE_MS = 10_000;
 const RENEW_MS = 3_000;
 const ALIVE_MS = 5_000;
 const RECHECK_MS = 1_000;
 const HOLD_MS = 1_000;
-
-const COMMON = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local L, Q, QA, ticket = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
-local function live_head()
-  while true do
-    local h = redis.call('LINDEX', Q, 0)
-    if not h then return nil end
-    local until_ = tonumber(redis.call('HGET', QA, h) or '0')
-    if until_ > now then return h end
-    redis.call('LPOP', Q)
-    redis.call('HDEL', QA, h)
-  end
-end
-local function grant(h, channel, id, lease)
-  redis.call('SET', L, h, 'PX', lease)
-  redis.call('LPOP', Q)
-  redis.call('HDEL', QA, h)
-  redis.call('PUBLISH', channel, id .. ' ' .. h)
-end
-`;
-
-/** ARGV: ticket, leaseMs, aliveMs, channel, id. 1: the turn is this ticket's; 0: it waits in line. */
-const ACQUIRE = `${COMMON}
-local lease, alive, channel, id = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local holder = redis.call('GET', L)
-if holder == ticket then return 1 end
-if not holder then
-  local h = live_head()
-  if not h or h == ticket then
-    if h then redis.call('LPOP', Q) redis.call('HDEL', QA, h) end
-    redis.call('SET', L, ticket, 'PX', lease)
-    return 1
-  end
-  grant(h, channel, id, lease)
-end
-if redis.call('HEXISTS', QA, ticket) == 0 then redis.call('RPUSH', Q, ticket) end
-redis.call('HSET', QA, ticket, now + alive)
-redis.call('PEXPIRE', Q, lease + alive)
-redis.call('PEXPIRE', QA, lease + alive)
-redis.call('PUBLISH', channel, id .. ' -')
-return 0
-`;
-
-/** ARGV: ticket, leaseMs, channel, id. Ends this ticket's turn (or its wait) and hands the lease on. */
-const RELEASE = `${COMMON}
-local lease, channel, id = tonumber(ARGV[2]), ARGV[3], ARGV[4]
-if redis.call('HEXISTS', QA, ticket) == 1 then
-  redis.call('LREM', Q, 1, ticket)
-  redis.call('HDEL', QA, ticket)
-end
-if redis.call('GET', L) ~= ticket then return 0 end
-redis.call('DEL', L)
-local h = live_head()
-if h then grant(h, channel, id, lease) end
-return 1
-`;
-
-/** ARGV: ticket, leaseMs. Keeps a running turn's lease. */
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
 
 interface Waiter {
   grant: () => void;
@@ -183,7 +120,7 @@ export class RedisQueue implements RequestQueue {
   }
 
   private release(id: string, ticket: string): Promise<unknown> {
-    const p: Promise<unknown> = this.r.run(RELEASE, this.keys(id), [ticket, LEASE_MS, this.channel, id])
+    const p: Promise<unknown> = this.r.run('queue/release', this.keys(id), [ticket, LEASE_MS, this.channel, id])
       .finally(() => { if (this.releasing.get(id) === p) this.releasing.delete(id); });
     this.releasing.set(id, p);
     return p;
@@ -231,7 +168,7 @@ export class RedisQueue implements RequestQueue {
     const keys = this.keys(id);
     const lease: Lease = {
       ticket, busy: true, sticky: queues, wanted,
-      renew: setInterval(() => void this.r.run(RENEW, [keys[0]], [ticket, LEASE_MS]).then((kept) => {
+      renew: setInterval(() => void this.r.run('queue/renew', [keys[0]], [ticket, LEASE_MS]).then((kept) => {
         // Lost (the session ended, or Redis lost it): the next request asks again.
         if (Number(kept) !== 1 && this.leases.get(id) === lease) this.drop(id);
       }, () => { /* Redis away: the lease runs out by itself */ }), RENEW_MS),
@@ -269,7 +206,7 @@ export class RedisQueue implements RequestQueue {
   private take(id: string, queues: boolean, timeoutMs: number): Promise<string> {
     const ticket = `${this.node}.${++this.seq}`;
     const keys = this.keys(id);
-    const acquire = () => this.r.run(ACQUIRE, keys, [ticket, LEASE_MS, ALIVE_MS, this.channel, id]);
+    const acquire = () => this.r.run('queue/acquire', keys, [ticket, LEASE_MS, ALIVE_MS, this.channel, id]);
     const prior = this.releasing.get(id);
     const first = prior ? prior.then(acquire, acquire) : acquire();
     return new Promise<string>((resolve, reject) => {

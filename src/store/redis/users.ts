@@ -1,83 +1,7 @@
-import { LUA_CLOCK } from './lua/sessions.js';
 import type { SessionInfo, SessionUser } from '../../core/session.js';
 import type { StoredUser, ThrottleRule, UserChange } from '../../core/users.js';
 import type { EndedSession, KeyRotation, LoginOutcome, SessionStore, UserPut } from '../contract.js';
 import { BUCKETS, type RedisConnection, type Reply } from './client.js';
-
-/**
- * Users, the index of sessions by user and login throttling, for the Redis
- * engine. A user is a hash `{user:<name>}:u` and its index a sorted set
- * `{user:<name>}:s` (all scores 0, so ids sort for paging) under the same
- * tag. Steps that touch a user and its sessions run the user's script first,
- * then each session's (which checks the session is still that user's), so
- * they work on Cluster; see docs/architecture.md for why no race is lost.
- */
-const COMMON = LUA_CLOCK + `
-local now = clock(ARGV[1])
-`;
-
-/** KEYS: user, index. ARGV: now, hash (''), roles JSON (''), ifAbsent. */
-const PUT_USER = `${COMMON}
-local u = KEYS[1]
-local cur = redis.call('HMGET', u, 'hash', 'roles', 'created', 'updated')
-if not cur[1] then
-  if ARGV[2] == '' then return {'none'} end
-  local roles = ARGV[3]
-  if roles == '' then roles = '[]' end
-  redis.call('HSET', u, 'hash', ARGV[2], 'roles', roles, 'created', int(now), 'updated', int(now), 'epoch', '0')
-  return {'created', ARGV[2], roles, int(now), int(now), '', 0}
-end
-if ARGV[4] == '1' then return {'exists', cur[1], cur[2], cur[3], cur[4], cur[2], 0} end
-local hash, roles = cur[1], cur[2]
-if ARGV[2] ~= '' then hash = ARGV[2] end
-if ARGV[3] ~= '' then roles = ARGV[3] end
-local epoch = redis.call('HINCRBY', u, 'epoch', 1)
-redis.call('HSET', u, 'hash', hash, 'roles', roles, 'updated', int(now))
-local out = {'changed', hash, roles, cur[3], int(now), cur[2], epoch}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do out[#out + 1] = id end
-return out
-`;
-
-/** KEYS: user, index. The ids of its sessions; both keys removed. */
-const DELETE_USER = `${COMMON}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
-redis.call('DEL', KEYS[1], KEYS[2])
-table.insert(ids, 1, 1)
-return ids
-`;
-
-/** KEYS: user, index. ARGV: now, the hash verified, session. Indexes the session first: a password change after this ends it. */
-const LOGIN = `${COMMON}
-local cur = redis.call('HMGET', KEYS[1], 'hash', 'roles', 'epoch')
-if cur[1] ~= ARGV[2] then return {'changed'} end
-redis.call('ZADD', KEYS[2], 0, ARGV[3])
-return {'ok', cur[2], cur[3]}
-`;
-
-/** KEYS: log, sequence. ARGV: now, maxFailures, windowMs. {waitMs, at}: logged when waitMs is 0. */
-const TAKE_ATTEMPT = `${COMMON}
-local max, window = tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now - window))
-local n = redis.call('ZCARD', KEYS[1])
-if n >= max then
-  local oldest = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
-  return {int(tonumber(oldest[2]) + window - now), int(now)}
-end
-local seq = redis.call('INCR', KEYS[2])
-redis.call('ZADD', KEYS[1], int(now), int(now) .. ':' .. seq)
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(max + 1))
-redis.call('PEXPIRE', KEYS[1], int(window))
-redis.call('PEXPIRE', KEYS[2], int(window))
-return {0, int(now)}
-`;
-
-/** KEYS: log. ARGV: now, at. Takes one attempt logged at `at` back out. */
-const SETTLE_ATTEMPT = `${COMMON}
-local m = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[2], 'LIMIT', 0, 1)
-if m[1] then redis.call('ZREM', KEYS[1], m[1]) end
-return 1
-`;
 
 export interface RedisUsersDeps {
   end(id: string, mode: 'user', user: string): Promise<EndedSession | null>;
@@ -86,9 +10,18 @@ export interface RedisUsersDeps {
   get(id: string): Promise<SessionInfo | null>;
 }
 
-type UsersPart = Pick<SessionStore, 'getUser' | 'listUsers' | 'putUser' | 'deleteUser' | 'loginUser' | 'listSessions'
+export type RedisUserSteps = Pick<SessionStore, 'getUser' | 'listUsers' | 'putUser' | 'deleteUser' | 'loginUser' | 'listSessions'
   | 'endUserSessions' | 'takeLoginAttempt' | 'settleLoginAttempt'>;
 
+/**
+ * Users, the index of sessions by user and login throttling, for the Redis
+ * engine. A user is a hash `{user:<name>}:u` and its index a sorted set
+ * `{user:<name>}:s` (all scores 0, so ids sort for paging) under the same
+ * tag. Steps that touch a user and its sessions run the user's script first,
+ * then each session's (which checks the session is still that user's), so
+ * they work on Cluster; see docs/architecture.md for why no race is lost.
+ * The scripts are lua/users/.
+ */
 export function redisUsers(r: RedisConnection, deps: RedisUsersDeps) {
   const userKeys = (name: string) => [r.key(`user:${name}`, 'u'), r.key(`user:${name}`, 's')];
   const logKeys = (counter: string) => [r.key(`login:${counter}`, 'log'), r.key(`login:${counter}`, 'seq')];
@@ -112,7 +45,7 @@ export function redisUsers(r: RedisConnection, deps: RedisUsersDeps) {
     return found.filter((s): s is SessionInfo => s !== null && keep(s));
   }
 
-  const methods: UsersPart = {
+  const steps: RedisUserSteps = {
     async getUser(name) {
       const a = await r.call(() => r.client.hmget(userKeys(name)[0], 'hash', 'roles', 'created', 'updated'));
       return a[0] === null ? null : toUser(name, a);
@@ -121,12 +54,12 @@ export function redisUsers(r: RedisConnection, deps: RedisUsersDeps) {
     async listUsers() {
       const head = `${r.prefix}:{user:`;
       const names = (await r.scan(`${head}*}:u`)).map((k) => k.slice(head.length, -3)).sort();
-      const users = await Promise.all(names.map((n) => methods.getUser(n)));
+      const users = await Promise.all(names.map((n) => steps.getUser(n)));
       return users.filter((u): u is StoredUser => u !== null);
     },
 
     async putUser(name: string, change: UserChange): Promise<UserPut> {
-      const a = await r.run(PUT_USER, userKeys(name), [r.now(), change.passwordHash ?? '',
+      const a = await r.run('users/put', userKeys(name), [r.now(), change.passwordHash ?? '',
         change.roles ? JSON.stringify(change.roles) : '', change.ifAbsent ? '1' : '0']);
       if (a[0] === 'none') return { user: null, created: false, ended: [] };
       const user = toUser(name, a.slice(1, 5));
@@ -142,13 +75,13 @@ export function redisUsers(r: RedisConnection, deps: RedisUsersDeps) {
     },
 
     async deleteUser(name) {
-      const a = await r.run(DELETE_USER, userKeys(name), [r.now()]);
+      const a = await r.run('users/delete', userKeys(name), [r.now()]);
       if (a[0] !== 1) return { deleted: false, ended: [] };
       return { deleted: true, ended: await endAll(name, a.slice(1)) };
     },
 
     async loginUser(id, next, name, passwordHash): Promise<LoginOutcome> {
-      const a = await r.run(LOGIN, userKeys(name), [r.now(), passwordHash, id]);
+      const a = await r.run('users/login', userKeys(name), [r.now(), passwordHash, id]);
       if (a[0] !== 'ok') return { outcome: 'user_changed' };
       const changed = await deps.setPrivilege(id, next, { name, roles: JSON.parse(a[1]) as string[] }, String(a[2] ?? '0'));
       if (!changed) {
@@ -191,10 +124,10 @@ export function redisUsers(r: RedisConnection, deps: RedisUsersDeps) {
       let at = r.now();
       const logged: string[] = [];
       for (const key of keys) {
-        const [wait, now] = await r.run(TAKE_ATTEMPT, logKeys(key), [at, rule.maxFailures, rule.windowMs]);
+        const [wait, now] = await r.run('users/take_attempt', logKeys(key), [at, rule.maxFailures, rule.windowMs]);
         at = String(now);
         if (Number(wait) > 0) {
-          await methods.settleLoginAttempt(logged, Number(at));
+          await steps.settleLoginAttempt(logged, Number(at));
           return { waitMs: Number(wait), at: Number(at) };
         }
         logged.push(key);
@@ -203,9 +136,9 @@ export function redisUsers(r: RedisConnection, deps: RedisUsersDeps) {
     },
 
     async settleLoginAttempt(keys, at) {
-      await Promise.all(keys.map((key) => r.run(SETTLE_ATTEMPT, [logKeys(key)[0]], [r.now(), at])));
+      await Promise.all(keys.map((key) => r.run('users/settle_attempt', [logKeys(key)[0]], [r.now(), at])));
     },
   };
 
-  return { methods, index, unindex };
+  return { steps, index, unindex };
 }

@@ -1,0 +1,3 @@
+-- KEYS[1]: the lease. ARGV: ticket, leaseMs. Keeps a running turn's lease.
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0

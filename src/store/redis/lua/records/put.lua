@@ -1,0 +1,61 @@
+-- KEYS[1]: the session's hash. ARGV: now, then put_record's (lib/put_record.lua).
+-- @include put_record
+-- @include fields
+local function put_record(o, depth)
+  prune(P, now)
+  local name, key, kind, value, ttl, ifv = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
+  local rk = P .. 'r:' .. name
+  local cur, n, lk, records
+  if depth == 0 then
+    cur = redis.call('HGET', rk, key)
+    n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
+    lk, records = '', 0
+    if cur then lk = kind_of(cur)
+    elseif n > 0 then if redis.call('HEXISTS', rk, '') == 1 then lk = 'single' else lk = 'multiple' end end
+    -- the record count matters only to a name with no live entry (as in the scoped branch)
+    if n == 0 then records = redis.call('HLEN', P .. 'rn') end
+  else
+    local seen = view(P, depth, name, now)[name] or {}
+    cur, n, lk, records = seen[key], 0, '', 0
+    for _, e in pairs(seen) do
+      n = n + 1
+      lk = kind_of(e)
+    end
+    if n == 0 then for _ in pairs(view(P, depth, nil, now)) do records = records + 1 end end
+  end
+  local cv = 0
+  if cur then cv = version_of(cur) end
+  if (lk ~= '' and lk ~= kind) or (ifv ~= '' and tonumber(ifv) ~= cv) or (lk == '' and records >= tonumber(ARGV[o + 8]))
+    or (kind == 'multiple' and cv == 0 and n >= tonumber(ARGV[o + 7])) then
+    return {'reject', lk, cv, n, records}
+  end
+  local v = cv + 1
+  local exp = ''
+  if ttl ~= '' then exp = int(now + tonumber(ttl)) end
+  local enc = string.sub(kind, 1, 1) .. '|' .. v .. '|' .. int(now) .. '|' .. ttl .. '|' .. exp .. '|' .. value
+  if depth > 0 then
+    local top = P .. 'tx:' .. depth
+    if n == 0 then
+      drop_rows(top, name)
+      redis.call('HSET', top, name .. '\0/', 'drop')
+    end
+    redis.call('HSET', top, name .. '\0' .. key, enc)
+    gc_key(P, now, top)
+    return {'ok', v, int(now), exp}
+  end
+  redis.call('HSET', rk, key, enc)
+  if not cur then redis.call('HINCRBY', P .. 'rn', name, 1) end
+  -- rx holds exactly the live entries that have an expiry
+  local m = name .. '\0' .. key
+  if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m)
+  elseif cur and exp_of(cur) ~= '' then redis.call('ZREM', P .. 'rx', m) end
+  -- a key this write may have created gets the session's Redis TTL (rk and rn exist while the name has live entries)
+  if n == 0 and exp ~= '' then gc_key(P, now, rk, P .. 'rn', P .. 'rx')
+  elseif n == 0 then gc_key(P, now, rk, P .. 'rn')
+  elseif exp ~= '' then gc_key(P, now, P .. 'rx') end
+  return {'ok', v, int(now), exp}
+end
+
+local f = fields(KEYS[1])
+if not is_live(f, now) then return {'invalid'} end
+return put_record(1, depth_of(P))
