@@ -202,10 +202,10 @@ function transpileSystems(): string {
 
 const notes: string[] = [];
 
-/** Builds Tessera (tsc -p tsconfig.build.json); answers why it cannot run, or undefined. */
+/** Builds Tessera (tsc -p tsconfig.build.json, then npm run build:lua); answers why it cannot run, or undefined. */
 async function buildTessera(): Promise<string | undefined> {
   if (config.build && existsSync(join(ROOT, 'src'))) {
-    log('building Tessera: tsc -p tsconfig.build.json');
+    log('building Tessera: tsc -p tsconfig.build.json && npm run build:lua');
     const child = spawnTracked(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -225,6 +225,10 @@ async function buildTessera(): Promise<string | undefined> {
     } else if (code !== 0) {
       return `the build failed (tsc -p tsconfig.build.json, exit ${code}): ${first}`;
     }
+    // The rest of `npm run build`: the Redis engine's Lua scripts, which tsc does not copy.
+    const copy = spawnTracked('npm', ['run', '--silent', 'build:lua'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const copied = await new Promise<number | null>((resolve) => { copy.once('exit', resolve); copy.once('error', () => resolve(null)); });
+    if (copied !== 0) return `the build failed (npm run build:lua, exit ${copied})`;
   }
   if (!existsSync(TESSERA_CLI)) return 'dist/cli/main.js does not exist (no server to run yet)';
   return undefined;

@@ -13,30 +13,30 @@ export type RedisCursorSteps = Pick<SessionStore, 'openCursor' | 'readCursor' | 
  * reschedules what a later read moved.
  */
 export function redisCursors(r: RedisConnection): RedisCursorSteps {
-  const run = (script: string, id: string, args: Arg[]) => r.run(`cursors/${script}`, [r.sessionKey(id)], [r.now(), ...args]);
+  const run = (script: string, id: string, args: Arg[]) => r.run(script, [r.sessionKey(id)], [r.now(), ...args]);
 
   return {
     async openCursor(id, c, maxCursors) {
-      const res = await run('open', id, [c.id, c.name, c.pageSize, c.timeoutMs, maxCursors, ...c.items.map(encodeItem)]);
+      const res = await run('cursors/open', id, [c.id, c.name, c.pageSize, c.timeoutMs, maxCursors, ...c.items.map(encodeItem)]);
       refuse(res, [`A session keeps at most ${maxCursors} open cursors.`, maxCursors]);
       await r.call(() => r.client.zadd(r.key(`x${bucketOf(id)}`, 'cx'), Number(res[1]), `${id}\n${c.id}`));
     },
 
     async readCursor(id, cursorId, count) {
-      const res = await run('read', id, [cursorId, count ?? '']);
+      const res = await run('cursors/read', id, [cursorId, count ?? '']);
       if (!res) return null;
       const items = (res.slice(3) as string[]).map((item) => decodeItem(res[0], item));
       return { items, position: Number(res[1]), total: Number(res[2]) };
     },
 
     async closeCursor(id, cursorId) {
-      return Number(await run('close', id, [cursorId])) === 1;
+      return Number(await run('cursors/close', id, [cursorId])) === 1;
     },
 
     async sweepExpiredCursors(limit) {
       const removed = await sweepDeadlines<true>(r, 'cx', limit, async (member) => {
         const [id, cursorId] = member.split('\n');
-        const res = await run('sweep', id, [cursorId]);
+        const res = await run('cursors/sweep', id, [cursorId]);
         if (res[0] === 'live') return { live: Number(res[1]) };
         return { done: res[0] === 'expired' ? true : null };
       });

@@ -35,7 +35,7 @@ function byGroup(names: string[]): [string, string[]][] {
 export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
   const margin = String(Math.max(r.marginMs, 86_400_000));
   const fenceKey = (group: string) => r.key(group, 'fence');
-  const group = (script: string, g: string, args: Arg[]) => r.run(`holds/${script}`, [fenceKey(g)], [r.now(), ...args]);
+  const group = (script: string, g: string, args: Arg[]) => r.run(script, [fenceKey(g)], [r.now(), ...args]);
   const expiryKey = (name: string) => r.key(`x${bucketOf(name)}`, 'hx');
   const scheduleExpiry = (holds: StoredHold[]) => Promise.all(holds.map((h) =>
     r.call(() => r.client.zadd(expiryKey(h.name), h.expiresAt, `${h.name}\n${h.sessionId}`))));
@@ -51,7 +51,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
 
   /** One mode of session_holds.lua over the names, group by group. */
   async function perGroup(id: string, mode: 'read' | 'renew' | 'release', names: string[], ttlMs = 0) {
-    const answers = await Promise.all(byGroup(names).map(([g, ns]) => group('session_holds', g, [id, mode, ttlMs, margin, ...ns])));
+    const answers = await Promise.all(byGroup(names).map(([g, ns]) => group('holds/session_holds', g, [id, mode, ttlMs, margin, ...ns])));
     const rows: { state: string; hold: StoredHold & { announced: boolean } }[] = [];
     for (const a of answers) {
       for (let i = 0; i < a.length; i += 6) {
@@ -76,7 +76,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     const found = await Promise.all(suspects.map(async (id) => {
       const next = await deps.expiryOf(id);
       if (next === null) return id;
-      await Promise.all(byGroup(names).map(([g, ns]) => group('refresh', g, [id, next, ...ns])));
+      await Promise.all(byGroup(names).map(([g, ns]) => group('holds/refresh', g, [id, next, ...ns])));
       return null;
     }));
     const more = found.filter((id): id is string => id !== null);
@@ -100,7 +100,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     const out: StoredClaim[] = [];
     const gone: string[] = [];
     await Promise.all(byGroup(names).map(async ([g, ns]) => {
-      const a = await group('session_claims', g, [id, ...ns]);
+      const a = await group('holds/session_claims', g, [id, ...ns]);
       for (let i = 0; i < a.length; i += 2) {
         if (a[i + 1] === '-') gone.push(a[i]);
         else out.push(decodeClaim(a[i], id, String(a[i + 1])));
@@ -130,17 +130,17 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
         const args = (ns: string[], dry: string) => [sessionId, ttlMs, margin, dry, sx, dead, ...ns];
         if (groups.length > 1) {
           // Several groups (slots): every group checked first, so a refusal names every conflict.
-          const checks = await Promise.all(groups.map(([g, ns]) => group('hold_resources', g, args(ns, '1'))));
+          const checks = await Promise.all(groups.map(([g, ns]) => group('holds/hold_resources', g, args(ns, '1'))));
           const refused = checks.filter((c) => c[0] === 'reject');
           if (refused.length > 0) return { refused };
         }
         const out = new Map<string, AcquiredHold>();
         const done: [string, string[]][] = [];
         for (const [g, ns] of groups) {
-          const res = await group('hold_resources', g, args(ns, '0'));
+          const res = await group('holds/hold_resources', g, args(ns, '0'));
           if (res[0] === 'reject') {
             // Taken by another node between the check and the grant: undo the groups already held, all or nothing.
-            await Promise.all(done.map(([dg, undo]) => group('unhold', dg, [sessionId, ...undo])));
+            await Promise.all(done.map(([dg, undo]) => group('holds/unhold', dg, [sessionId, ...undo])));
             return { refused: [res] };
           }
           const undo: string[] = [];
@@ -166,7 +166,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     async holdPool(sessionId, pool, quantity, ttlMs, sx = 0) {
       const dead: string[] = [];
       let res: Reply;
-      do res = await group('hold_pool', groupOf(pool), [sessionId, ttlMs, margin, pool, quantity, sx, dead.join(',')]);
+      do res = await group('holds/hold_pool', groupOf(pool), [sessionId, ttlMs, margin, pool, quantity, sx, dead.join(',')]);
       while (res[0] === 'reject' && await recheck([res[8]], [pool], dead));
       if (res[0] === 'reject') {
         planPoolHold({ name: pool, capacity: res[1] === -1 ? null : res[1], heldByOthers: res[2], claimed: res[3],
@@ -212,16 +212,16 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
       const groups = byGroup(targets);
       const refuse = (failed: Set<string>) => new TesseraError('HOLDS_EXPIRED', undefined, { expired: targets.filter((n) => failed.has(n)) });
       // Every group checked first, so the refusal names every failing hold; then the sale, group by group.
-      const checks = await Promise.all(groups.map(([g, ns]) => group('confirm', g, [sessionId, '1', ...ns])));
+      const checks = await Promise.all(groups.map(([g, ns]) => group('holds/confirm', g, [sessionId, '1', ...ns])));
       const failed = new Set(checks.flatMap((a: string[]) => (a[0] === 'expired' ? a.slice(1) : [])));
       if (failed.size > 0) throw refuse(failed);
       const done: [string, string[]][] = [];
       const claims = new Map<string, StoredClaim>();
       for (const [g, ns] of groups) {
-        const a = await group('confirm', g, [sessionId, '0', ...ns]);
+        const a = await group('holds/confirm', g, [sessionId, '0', ...ns]);
         if (a[0] === 'expired') {
           // Another node changed a hold between the check and the sale (a race): undo the groups already sold.
-          await Promise.all(done.map(([dg, undo]) => group('unconfirm', dg, [sessionId, margin, ...undo])));
+          await Promise.all(done.map(([dg, undo]) => group('holds/unconfirm', dg, [sessionId, margin, ...undo])));
           throw refuse(new Set(a.slice(1)));
         }
         const undo: string[] = [];
@@ -237,13 +237,13 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     },
 
     async setPool(name, capacity) {
-      const res = await group('set_pool', groupOf(name), [name, capacity]);
+      const res = await group('holds/set_pool', groupOf(name), [name, capacity]);
       if (res[0] === 'conflict') throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
       return { name, capacity, available: Number(res[1]) };
     },
 
     async freeClaims(name) {
-      return Number(await group('free_claims', groupOf(name), [name]));
+      return Number(await group('holds/free_claims', groupOf(name), [name]));
     },
 
     async listHolds(prefix, limit) {
@@ -278,7 +278,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
         const due: string[] = await r.call(() => r.client.zrangebyscore(key, '-inf', now, 'LIMIT', 0, limit - out.length));
         await Promise.all(due.map(async (m) => {
           const [name, sid] = m.split('\n');
-          const a = await group('announce', groupOf(name), [name, sid]);
+          const a = await group('holds/announce', groupOf(name), [name, sid]);
           if (a[0] === 'live') await r.call(() => r.client.zadd(key, Number(a[1]), m));
           else await r.call(() => r.client.zrem(key, m));
           if (a[0] === 'expired') out.push({ name, sessionId: sid, quantity: a[1] === '' ? null : Number(a[1]), token: Number(a[2]), expiresAt: Number(a[3]) });
@@ -296,7 +296,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
       await Promise.all(byGroup([...held, ...claimed]).map(([g]) => {
         const hs = held.filter((n) => groupOf(n) === g);
         const cs = claimed.filter((n) => groupOf(n) === g);
-        return group('move', g, [oldId, newId, hs.length, ...hs, ...cs]);
+        return group('holds/move', g, [oldId, newId, hs.length, ...hs, ...cs]);
       }));
       // scheduled at 0: the hold sweep reschedules them at their real time
       await Promise.all(held.map((n) => r.call(() => r.client.zadd(expiryKey(n), 0, `${n}\n${newId}`))));
@@ -315,7 +315,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     async releaseNoted(id: string, notes: { name: string; token: number; quantity: number | null }[]): Promise<StoredHold[]> {
       if (notes.length === 0) return [];
       const groups = new Set(notes.map((n) => groupOf(n.name)));
-      const answers = await Promise.all([...groups].map((g) => group('release_noted', g,
+      const answers = await Promise.all([...groups].map((g) => group('holds/release_noted', g,
         [id, ...notes.filter((n) => groupOf(n.name) === g).flatMap((n) => [n.name, n.token, n.quantity ?? ''])])));
       const released: StoredHold[] = [];
       for (const a of answers) {

@@ -27,7 +27,7 @@ export function refuse(res: Reply, limit?: [string, number]): void {
  * never writes it.
  */
 export function redisTransactions(r: RedisConnection, deps: RedisTransactionsDeps): RedisTransactionSteps {
-  const run = (script: string, id: string, args: Arg[]) => r.run(`transactions/${script}`, [r.sessionKey(id)], [r.now(), ...args]);
+  const run = (script: string, id: string, args: Arg[]) => r.run(script, [r.sessionKey(id)], [r.now(), ...args]);
 
   /** Releases the holds of discarded transactions: a script's notes, flat (name, token|quantity, ...), innermost first. */
   function release(id: string, flat: string[]): Promise<StoredHold[]> {
@@ -41,12 +41,12 @@ export function redisTransactions(r: RedisConnection, deps: RedisTransactionsDep
 
   return {
     async enterTransactions(id, timeoutMs) {
-      const res = await run('enter', id, [timeoutMs]);
+      const res = await run('transactions/enter', id, [timeoutMs]);
       return { depth: Number(res[1]), aborted: res[0] === 'aborted', released: await release(id, res.slice(2)) };
     },
 
     async openTransaction(id, timeoutMs, maxDepth) {
-      const res = await run('open', id, [timeoutMs, maxDepth]);
+      const res = await run('transactions/open', id, [timeoutMs, maxDepth]);
       refuse(res, [`At most ${maxDepth} transactions may be open at once.`, maxDepth]);
       // After the script: should this node die in between, the next request still rolls an idle transaction back.
       await r.call(() => r.client.zadd(r.key(`x${bucketOf(id)}`, 'sx'), Number(res[2]), id));
@@ -54,29 +54,29 @@ export function redisTransactions(r: RedisConnection, deps: RedisTransactionsDep
     },
 
     async commitTransaction(id, timeoutMs) {
-      const res = await run('commit', id, [timeoutMs]);
+      const res = await run('transactions/commit', id, [timeoutMs]);
       refuse(res);
       return Number(res[1]);
     },
 
     async rollbackTransaction(id, all, timeoutMs) {
-      const res = await run('rollback', id, [all ? '1' : '0', timeoutMs]);
+      const res = await run('transactions/rollback', id, [all ? '1' : '0', timeoutMs]);
       refuse(res);
       return { sessionId: id, depth: Number(res[1]), released: await release(id, res.slice(2)) };
     },
 
     async noteTransactionHolds(id, held, added) {
       if (held.length === 0) return;
-      await run('note_holds', id, [added ?? '', ...held.flatMap((h) => [h.name, h.token, h.quantity ?? '', h.fresh ? '1' : '0'])]);
+      await run('transactions/note_holds', id, [added ?? '', ...held.flatMap((h) => [h.name, h.token, h.quantity ?? '', h.fresh ? '1' : '0'])]);
     },
 
     async endTransactions(id) {
-      return release(id, await run('end', id, []));
+      return release(id, await run('transactions/end', id, []));
     },
 
     async sweepExpiredTransactions(limit) {
       return sweepDeadlines<TransactionRollback>(r, 'sx', limit, async (id) => {
-        const res = await run('sweep', id, []);
+        const res = await run('transactions/sweep', id, []);
         if (res[0] === 'live') return { live: Number(res[1]) };
         if (res[0] !== 'aborted') return { done: null };
         return { done: { sessionId: id, depth: 0, released: await release(id, res.slice(1)) } };
