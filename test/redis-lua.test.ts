@@ -49,7 +49,11 @@ describe('the Lua loader', () => {
     assert.deepEqual(missing, [], 'named in src/store/redis/*.ts but no such file');
     const unused = [...scripts.keys()].filter((n) => !named.has(n));
     assert.deepEqual(unused, [], 'a script file nothing runs');
-    for (const s of scripts.values()) assert.doesNotMatch(s.lua, /@include/, `${s.name}: every include resolved`);
+    for (const s of scripts.values()) {
+      assert.doesNotMatch(s.lua, /@include/, `${s.name}: every include resolved`);
+      const defined = [...s.lua.matchAll(/^local function (\w+)/gm)].map((m) => m[1]);
+      assert.deepEqual(defined.filter((f, i) => defined.indexOf(f) !== i), [], `${s.name}: a function defined twice (a helper copied into the script?)`);
+    }
   });
 });
 
