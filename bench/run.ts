@@ -226,7 +226,7 @@ async function buildTessera(): Promise<string | undefined> {
       return `the build failed (tsc -p tsconfig.build.json, exit ${code}): ${first}`;
     }
     // The rest of `npm run build`: the Redis engine's Lua scripts, which tsc does not copy.
-    const copy = spawnTracked('npm', ['run', '--silent', 'build:lua'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const copy = spawnTracked('npm', ['run', '--silent', 'build:lua'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     const copied = await new Promise<number | null>((resolve) => { copy.once('exit', resolve); copy.once('error', () => resolve(null)); });
     if (copied !== 0) return `the build failed (npm run build:lua, exit ${copied})`;
   }
