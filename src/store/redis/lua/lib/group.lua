@@ -10,6 +10,7 @@
 --   pools     hash name -> capacity
 --
 -- ARGV[1] is the time (clock). The rules are core/holds.ts's; a refusal
--- answers the state seen and Node's pure planner throws the error.
+-- answers the state seen and Node's pure planner throws the error
+-- (test/holds-rules.test.ts holds the two together).
 local G = string.sub(KEYS[1], 1, -6)
 local now = clock(ARGV[1])
