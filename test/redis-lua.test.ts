@@ -55,6 +55,22 @@ describe('the Lua loader', () => {
       assert.deepEqual(defined.filter((f, i) => defined.indexOf(f) !== i), [], `${s.name}: a function defined twice (a helper copied into the script?)`);
     }
   });
+  it('a script includes only helpers it uses (Redis builds each of its functions on every call)', () => {
+    const code = (t: string) => t.replace(/--.*$/gm, '').replace(/'[^'\n]*'/g, "''");
+    const uses = (t: string, name: string) => t.match(new RegExp(`(?<![\\w.])${name}(?!\\w)`, 'g'))?.length ?? 0;
+    const libs = readdirSync(join(SRC, 'lua', 'lib')).map((f) => {
+      const text = code(readFileSync(join(SRC, 'lua', 'lib', f), 'utf8'));
+      return { name: f, text, defs: [...text.matchAll(/^local (?:function )?(\w+)/gm)].map((m) => m[1]) };
+    });
+    for (const s of loadScripts().values()) {
+      const lua = code(s.lua);
+      for (const lib of libs) {
+        if (!lua.includes(lib.text.trim())) continue; // not included
+        // something outside the helper itself names one of its definitions
+        assert.ok(lib.defs.some((d) => uses(lua, d) > uses(lib.text, d)), `${s.name} includes lib/${lib.name} and uses none of it`);
+      }
+    }
+  });
 });
 
 describe('the record codec, Lua and TypeScript', async () => {

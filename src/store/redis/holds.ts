@@ -308,7 +308,7 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     },
 
     /**
-     * Releases what rolled-back scopes took (their notes, innermost scope
+     * Releases what rolled-back transactions took (their notes, innermost one
      * first), one script per group, after the session's script dropped the
      * notes; then the session's list. The holds dropped.
      */

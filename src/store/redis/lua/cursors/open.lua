@@ -3,6 +3,7 @@
 -- {'invalid'}. Expired cursors of the session go first.
 -- @include cursor
 -- @include fields
+-- @include live
 -- @include gc_key
 if not is_live(fields(KEYS[1]), now) then return {'invalid'} end
 for _, c in ipairs(redis.call('ZRANGEBYSCORE', CS, '-inf', now)) do close(c) end

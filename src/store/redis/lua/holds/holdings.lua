@@ -2,6 +2,7 @@
 -- of claims: {holds..., '', claims...}, or nil.
 -- @include session
 -- @include fields
+-- @include live
 -- @include append
 local f = fields(KEYS[1])
 if not is_live(f, now) then return nil end

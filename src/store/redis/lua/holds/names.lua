@@ -2,6 +2,7 @@
 -- set ('hn' holds | 'cn' claims), names... 'add' answers 0 when the session is not live.
 -- @include session
 -- @include fields
+-- @include live
 -- @include gc_key
 local f = fields(KEYS[1])
 local set = P .. ARGV[3]

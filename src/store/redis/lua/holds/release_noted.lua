@@ -1,4 +1,4 @@
--- A rolled-back transaction's holds in this group (core/scopes.ts
+-- A rolled-back transaction's holds in this group (core/transactions.ts
 -- planHoldRollback). KEYS[1]: the group's fence. ARGV: now, session, then notes
 -- in the order discarded (innermost transaction first): name, token, quantity
 -- ('' for a resource). Only the grant the transaction made (same token) and

@@ -1,7 +1,7 @@
 -- @include session
 -- @include append
 -- @include gc_key
--- A session's transactions (core/scopes.ts has the rules), under its own keys:
+-- A session's transactions (core/transactions.ts has the rules), under its own keys:
 --
 --   tx       hash depth, deadline, aborted: present while transactions are open, or
 --            while an idle rollback by the sweep is not yet reported

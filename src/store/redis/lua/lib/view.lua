@@ -1,6 +1,6 @@
 -- @include split0
 -- @include record
--- What the session sees (core/scopes.ts overlay): the committed records (pruned
+-- What the session sees (core/transactions.ts overlay): the committed records (pruned
 -- first) with each depth's rows applied, drops first; live entries only.
 -- name nil: every record. Answers name -> { key -> encoded }.
 local function view(P, depth, name, now)

@@ -6,6 +6,7 @@
 -- holds the two together.
 -- @include session
 -- @include fields
+-- @include live
 -- @include prune
 -- @include depth
 -- @include record

@@ -2,6 +2,7 @@
 -- {'ok', name, key, encoded, ...}: with a transaction open, what the session sees.
 -- @include session
 -- @include fields
+-- @include live
 -- @include append
 -- @include prune
 -- @include depth

@@ -2,6 +2,7 @@
 -- record with a ttl, and of every such entry buffered in a transaction.
 -- @include session
 -- @include fields
+-- @include live
 -- @include prune
 -- @include depth
 -- @include split0

@@ -4,6 +4,7 @@
 -- read of the user). Answers {fields..., previous user name}, or nil.
 -- @include session
 -- @include fields
+-- @include live
 -- @include append
 -- @include new_key
 local s = KEYS[1]

@@ -4,6 +4,7 @@
 -- {'live', next} when mode 'expired' finds it alive; nil when absent.
 -- @include session
 -- @include fields
+-- @include live
 -- @include append
 -- @include remove_session
 local s = KEYS[1]

@@ -2,6 +2,7 @@
 -- A role change on a live session of that user, marked pending.
 -- @include session
 -- @include fields
+-- @include live
 local s = KEYS[1]
 local f = fields(s)
 if not is_live(f, now) or redis.call('HGET', s, 'un') ~= ARGV[2] then return 0 end

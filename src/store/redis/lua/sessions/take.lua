@@ -3,6 +3,7 @@
 -- userName, names of holds, '', names of claims, '', name, key, encoded...}
 -- @include session
 -- @include fields
+-- @include live
 -- @include append
 -- @include prune
 -- @include keys_of

@@ -4,6 +4,7 @@
 -- this one script. {'ok', depth left}, {'none'} or {'invalid'}.
 -- @include transaction
 -- @include fields
+-- @include live
 -- @include depth
 -- @include prune
 -- @include split0

@@ -1,10 +1,11 @@
 -- KEYS[1]: the session's hash. ARGV: now, added units of a pool ('' for
 -- resources), then per hold: name, token, quantity (''), fresh ('1'|'0'). Notes
--- in the innermost transaction what a hold step gave (core/scopes.ts noteHeld):
+-- in the innermost transaction what a hold step gave (core/transactions.ts noteHeld):
 -- a fresh grant is the transaction's, units added to a pool hold are the
 -- transaction's.
--- @include transaction
+-- @include session
 -- @include depth
+-- @include gc_key
 local depth = depth_of(P)
 if depth == 0 then return 0 end
 local k, added = P .. 'th:' .. depth, ARGV[2]

@@ -2,6 +2,7 @@
 -- {'ok', depth left, notes...}, {'none'} or {'invalid'}.
 -- @include transaction
 -- @include fields
+-- @include live
 -- @include depth
 if not is_live(fields(KEYS[1]), now) then return {'invalid'} end
 local depth = depth_of(P)
