@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
  *   whose own includes are resolved first; a file already included in this
  *   script is not included again. So a helper that needs another includes it
  *   at its top, and each script carries only the helpers it names: Redis
- *   builds every `local function` of a script anew on each call.
+ *   builds every `local function` of a script anew on each call
+ *   (test/redis-lua.test.ts fails on a helper included and not used).
  * - A script's number of keys is the highest `KEYS[n]` it (with its helpers)
  *   names; it must be called with exactly that many keys.
  */
