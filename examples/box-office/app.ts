@@ -9,6 +9,12 @@ import type { Tessera } from '../../src/service/tessera.js';
 import { eventById, EVENTS, isSeat, poolName, ROWS, SEATS_PER_ROW, seatResource } from './catalog.js';
 import { cartPage, CSS, errorPage, eventPage, eventsPage, expiredPage, loginPage, ticketsPage, type Chrome, type SeatState } from './views.js';
 
+/** The demo's accounts (in-process mode seeds them; a Tessera server needs them in its config). */
+export const DEMO_USERS = [
+  { name: 'alice', password: 'alice-password', roles: ['customer'] },
+  { name: 'bob', password: 'bob-password', roles: ['customer'] },
+];
+
 export interface BoxOfficeOptions {
   /** In-process: a Tessera instance (SQLite, memory...). */
   tessera?: Tessera;

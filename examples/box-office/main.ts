@@ -14,13 +14,7 @@ import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Tessera } from '../../src/service/tessera.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
-import { createBoxOffice } from './app.js';
-
-/** The demo's accounts (in-process mode seeds them). */
-export const DEMO_USERS = [
-  { name: 'alice', password: 'alice-password', roles: ['customer'] },
-  { name: 'bob', password: 'bob-password', roles: ['customer'] },
-];
+import { createBoxOffice, DEMO_USERS } from './app.js';
 
 const { values } = parseArgs({
   options: {
