@@ -164,7 +164,7 @@ export function ticketsPage(chrome: Chrome, claims: { name: string; quantity: nu
   if (claims.length === 0) return layout('My tickets', chrome, `<h1>My tickets</h1><p class="empty">No tickets in this session yet.</p>`);
   const cards = claims.map((c) => {
     const d = describe(c.name);
-    return `<div class="ticket" style="--hue:${d.event?.hue ?? 0}" data-ticket="${esc(c.name)}"><div class="stub">№ ${c.token}</div>
+    return `<div class="ticket" style="--hue:${d.event?.hue ?? 0}" data-ticket="${esc(c.name)}"><div class="stub">${esc(d.event?.id ?? '')}<b>${esc(d.seat ?? 'GA')}</b>№ ${c.token}</div>
       <div><h3>${esc(d.event?.title ?? '')}</h3><p>${esc(d.event ? when(d.event.date) : '')}</p><p><b>${esc(d.label)}${c.quantity > 1 ? ` × ${c.quantity}` : ''}</b></p></div></div>`;
   }).join('');
   return layout('My tickets', chrome, `<h1>My tickets</h1><div class="tickets">${cards}</div>`);
@@ -233,6 +233,7 @@ table.cart { width:100%; border-collapse:collapse; background:#fff; border:1px s
 .expired h1 { color:var(--accent); }
 .tickets { display:grid; grid-template-columns:repeat(auto-fill,minmax(320px,1fr)); gap:16px; }
 .ticket { display:flex; background:#fff; border:1px solid var(--line); border-radius:10px; overflow:hidden; }
-.ticket .stub { background:hsl(var(--hue) 55% 32%); color:#fff; writing-mode:vertical-rl; transform:rotate(180deg); padding:12px 8px; font: 600 13px system-ui, sans-serif; border-right:2px dashed #fff; }
+.ticket .stub { background:hsl(var(--hue) 55% 32%); color:#fff; width:92px; display:flex; flex-direction:column; align-items:center; justify-content:center; font: 600 12px system-ui, sans-serif; border-right:2px dashed #fff; text-align:center; }
+.ticket .stub b { font-size:20px; }
 .ticket > div:last-child { padding:12px 16px; } .ticket h3 { margin:0; font-weight:400; } .ticket p { margin:2px 0; font: 14px system-ui, sans-serif; color:var(--muted); }
 `;
