@@ -1,31 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { Tessera } from '../service/tessera.js';
-import type { Client } from '../service/context.js';
-import { TesseraClient } from '../client/index.js';
 import { isTesseraError } from '../client/errors.js';
 import type { CreateSessionOptions, Credentials, SessionApi } from '../client/types.js';
 import { openCredentials, readCookie, sealCredentials, serializeCookie, type CookieOptions } from './cookie.js';
-import { InProcessSession } from './in-process.js';
+import { backendOf, type BackendOptions } from './backend.js';
 import { SiteSession, type SessionUser, type SiteSettings } from './site-session.js';
 
 /**
  * The per-page flow shared by the Express middleware and the Fastify plugin
  * (they only adapt requests and replies to it).
  */
-export interface TesseraSiteOptions {
+export interface TesseraSiteOptions extends BackendOptions {
   /** The site's secret(s) for the cookie's HMAC: the first signs, every one verifies (to rotate secrets). */
   secret: string | readonly string[];
-  /** In-process mode: a Tessera instance in this process (e.g. on SQLite). */
-  tessera?: Tessera;
-  /** In-process mode: the API client the site acts as. @default { id: 'site', roles: ['app'] } */
-  client?: Client;
-  /** HTTP mode: a Tessera server's URL (and `token`, an API client's token). */
-  url?: string;
-  token?: string;
-  /** HTTP mode: a fetch of your own. */
-  fetch?: typeof fetch;
-  /** HTTP mode: the server's grace window in seconds (for retries after a lost answer). @default 10 */
-  graceWindow?: number;
   cookie?: CookieOptions;
   /**
    * What new sessions are created with. Rotation defaults to
@@ -82,24 +68,13 @@ export class SiteCore {
     if (secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length < 16)) {
       throw new TypeError('tessera middleware: `secret` must be a string of at least 16 characters (or a list of them).');
     }
-    if ((options.tessera === undefined) === (options.url === undefined)) {
-      throw new TypeError('tessera middleware: give either `tessera` (in-process) or `url` (a Tessera server), not both or neither.');
-    }
     this.options = Object.freeze({ ...options });
     this.secrets = secrets;
     const body: CreateSessionOptions = { rotation: 'on-privilege-change', ...options.session };
-    if (options.tessera) {
-      const t = options.tessera;
-      const client = options.client ?? { id: 'site', roles: ['app'] as const };
-      this.anonymousName = t.config.anonymousUser.name;
-      this.open = (c) => new InProcessSession(t, client, c);
-      this.create = () => InProcessSession.create(t, client, body);
-    } else {
-      const http = new TesseraClient({ url: options.url!, token: options.token, fetch: options.fetch, graceWindow: options.graceWindow });
-      this.anonymousName = options.anonymousName ?? 'anonymous';
-      this.open = (c) => http.session(c);
-      this.create = () => http.createSession(body);
-    }
+    const backend = backendOf(options, 'tessera middleware');
+    this.anonymousName = backend.anonymousName ?? options.anonymousName ?? 'anonymous';
+    this.open = (c) => backend.open(c);
+    this.create = () => backend.create(body);
     this.settings = { anonymousName: this.anonymousName, anonymous: options.anonymous ?? false };
   }
 
