@@ -80,15 +80,19 @@ for (const make of [sqliteInProcess, redisServer]) {
       await go(page, 'button[data-seat="C6"]');
       assert.match(await page.textContent('.flash') ?? '', /seat 6 is yours/);
       assert.equal(await page.getAttribute('[data-seat="C5"]', 'class'), 'seat mine');
+      await page.fill('input[name="quantity"]', '2');
+      await go(page, '#standing');
+      assert.match(await page.textContent('.flash') ?? '', /2 standing places/);
       await page.screenshot({ path: artifact(`box-office-${mode}-2-seatmap.png`), fullPage: true });
       await go(page, '#cart-link');
-      assert.deepEqual(await cartHolds(page), ['seat:E1:C5', 'seat:E1:C6']);
+      assert.deepEqual(await cartHolds(page), ['ga:E1', 'seat:E1:C5', 'seat:E1:C6']);
+      assert.match(await page.textContent('tr[data-hold="ga:E1"]') ?? '', /Standing × 2/);
       await page.screenshot({ path: artifact(`box-office-${mode}-3-cart.png`), fullPage: true });
       const anonymous = await sessionCookie(context);
       await go(page, '#login-to-pay');
       await login(page);
       assert.equal(new URL(page.url()).pathname, '/cart');
-      assert.deepEqual(await cartHolds(page), ['seat:E1:C5', 'seat:E1:C6'], 'the cart survives the login');
+      assert.deepEqual(await cartHolds(page), ['ga:E1', 'seat:E1:C5', 'seat:E1:C6'], 'the cart survives the login');
       const named = await sessionCookie(context);
       assert.equal(named!.id, anonymous!.id, 'the same session');
       assert.notEqual(named!.key, anonymous!.key, 'a new key at login (no fixation)');
@@ -97,7 +101,7 @@ for (const make of [sqliteInProcess, redisServer]) {
       await go(page, '#checkout');
       assert.equal(new URL(page.url()).pathname, '/tickets');
       const tickets = await page.$$eval('[data-ticket]', (t) => t.map((e) => e.getAttribute('data-ticket')).sort());
-      assert.deepEqual(tickets, ['seat:E1:C5', 'seat:E1:C6']);
+      assert.deepEqual(tickets, ['ga:E1', 'seat:E1:C5', 'seat:E1:C6']);
       await page.screenshot({ path: artifact(`box-office-${mode}-5-tickets.png`), fullPage: true });
 
       // Back to the cart page, reload it, forward again, and post the checkout once more: nothing is sold again.
@@ -108,7 +112,7 @@ for (const make of [sqliteInProcess, redisServer]) {
       assert.deepEqual(await cartHolds(page), []);
       await page.goForward();
       await page.reload();
-      assert.equal((await page.$$('[data-ticket]')).length, 2);
+      assert.equal((await page.$$('[data-ticket]')).length, 3);
       const again = await page.evaluate(() => fetch('/checkout', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' })
         .then((r) => new URL(r.url).pathname));
       assert.equal(again, '/cart', 'a second checkout finds nothing to pay');
