@@ -36,15 +36,21 @@ export async function createBoxOffice(o: BoxOfficeOptions): Promise<express.Expr
   const site: TesseraSiteOptions = o.tessera
     ? { secret: o.secret, tessera: o.tessera, anonymous: true }
     : { secret: o.secret, url: o.url, token: o.token, anonymous: true };
-  const admin = o.url && o.adminToken ? new TesseraClient({ url: o.url, token: o.adminToken }) : null;
   let board: Board = async () => [];
   if (o.tessera) {
     const t = o.tessera;
     for (const e of EVENTS) await t.holds.setPool(poolName(e.id), { capacity: e.standing });
     board = async (id) => (await t.holds.listAll({ prefix: `seat:${id}:` })).holds;
-  } else if (admin) {
-    for (const e of EVENTS) await admin.admin.setPool(poolName(e.id), e.standing);
-    board = async (id) => ((await admin.admin.holds({ prefix: `seat:${id}:` })).holds ?? []) as { resource?: string; sessionId: string }[];
+  } else {
+    // Pools and the seat map need an admin client (a server in open mode treats every caller as one).
+    const admin = new TesseraClient({ url: o.url!, token: o.adminToken ?? o.token });
+    try {
+      for (const e of EVENTS) await admin.admin.setPool(poolName(e.id), e.standing);
+      board = async (id) => ((await admin.admin.holds({ prefix: `seat:${id}:` })).holds ?? []) as { resource?: string; sessionId: string }[];
+    } catch (e) {
+      if (!isTesseraError(e, 'FORBIDDEN') && !isTesseraError(e, 'CLIENT_UNAUTHORIZED')) throw e;
+      console.warn('box office: no admin token, so the seat map shows only your own holds and the standing pools must exist already');
+    }
   }
   /** Seats sold through this site (a real site keeps its orders in its own database). */
   const sold = new Set<string>();
