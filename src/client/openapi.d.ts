@@ -103,12 +103,261 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rest/webapi/SessionEnd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a session by its id (Futurama WebAPI; portal or admin clients) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        sessionID: string;
+                    };
+                    "application/xml": {
+                        sessionID: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Message is "CODE: message" */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Message?: string;
+                        };
+                        "application/xml": {
+                            Message?: string;
+                        };
+                    };
+                };
+                /** @description Ended */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            Message?: "success";
+                        };
+                        "application/xml": {
+                            /** @constant */
+                            Message?: "success";
+                        };
+                    };
+                };
+                /** @description Message is "CODE: message" */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Message?: string;
+                        };
+                        "application/xml": {
+                            Message?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rest/webapi/SessionKeepAlive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keep a session alive by its id (Futurama WebAPI; portal or admin clients) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        sessionID: string;
+                    };
+                    "application/xml": {
+                        sessionID: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Message is "CODE: message" */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Message?: string;
+                        };
+                        "application/xml": {
+                            Message?: string;
+                        };
+                    };
+                };
+                /** @description Kept alive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            Message?: "success";
+                            /** Format: date-time */
+                            NextTimeout?: string;
+                        };
+                        "application/xml": {
+                            /** @constant */
+                            Message?: "success";
+                            /** Format: date-time */
+                            NextTimeout?: string;
+                        };
+                    };
+                };
+                /** @description Message is "CODE: message" */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Message?: string;
+                        };
+                        "application/xml": {
+                            Message?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/soap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The WSDL (GET /soap?wsdl) */
+        get: {
+            parameters: {
+                query: {
+                    wsdl: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description WSDL 1.1, document/literal */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/xml": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** SOAP 1.1 (text/xml + SOAPAction) and 1.2 (application/soap+xml): the seventeen operations of the WSDL */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/soap+xml": string;
+                    "text/xml": string;
+                };
+            };
+            responses: {
+                /** @description A Fault */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/soap+xml": string;
+                        "text/xml": string;
+                    };
+                };
+                /** @description The answer envelope */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/soap+xml": string;
+                        "text/xml": string;
+                    };
+                };
+                /** @description A SOAP 1.1 Fault */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/soap+xml": string;
+                        "text/xml": string;
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -148,6 +397,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -160,6 +410,10 @@ export interface paths {
                             /** @constant */
                             deleted?: true;
                         };
+                        "application/xml": {
+                            /** @constant */
+                            deleted?: true;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -169,6 +423,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -208,6 +463,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -219,6 +475,9 @@ export interface paths {
                         "application/json": {
                             holds?: components["schemas"]["Hold"][];
                         };
+                        "application/xml": {
+                            holds?: components["schemas"]["Hold"][];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -228,6 +487,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -266,6 +526,9 @@ export interface paths {
                     "application/json": {
                         capacity: number;
                     };
+                    "application/xml": {
+                        capacity: number;
+                    };
                 };
             };
             responses: {
@@ -276,6 +539,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -289,6 +553,11 @@ export interface paths {
                             capacity?: number;
                             pool?: string;
                         };
+                        "application/xml": {
+                            available?: number;
+                            capacity?: number;
+                            pool?: string;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -298,6 +567,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -341,6 +611,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -353,6 +624,10 @@ export interface paths {
                             next?: string | null;
                             sessions?: components["schemas"]["AdminSession"][];
                         };
+                        "application/xml": {
+                            next?: string | null;
+                            sessions?: components["schemas"]["AdminSession"][];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -362,6 +637,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -390,6 +666,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -401,6 +678,9 @@ export interface paths {
                         "application/json": {
                             ended?: number;
                         };
+                        "application/xml": {
+                            ended?: number;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -410,6 +690,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -448,6 +729,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -457,6 +739,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["AdminSession"];
+                        "application/xml": components["schemas"]["AdminSession"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -466,6 +749,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -494,6 +778,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -506,6 +791,10 @@ export interface paths {
                             /** @constant */
                             message?: "success";
                         };
+                        "application/xml": {
+                            /** @constant */
+                            message?: "success";
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -515,6 +804,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -551,6 +841,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -562,6 +853,9 @@ export interface paths {
                         "application/json": {
                             users?: components["schemas"]["User"][];
                         };
+                        "application/xml": {
+                            users?: components["schemas"]["User"][];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -571,6 +865,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -612,6 +907,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -621,6 +917,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                        "application/xml": components["schemas"]["User"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -630,6 +927,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -653,6 +951,10 @@ export interface paths {
                         password?: string;
                         roles?: string[];
                     };
+                    "application/xml": {
+                        password?: string;
+                        roles?: string[];
+                    };
                 };
             };
             responses: {
@@ -663,6 +965,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -672,6 +975,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                        "application/xml": components["schemas"]["User"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -681,6 +985,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -708,6 +1013,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -721,6 +1027,11 @@ export interface paths {
                             deleted?: true;
                             ended?: number;
                         };
+                        "application/xml": {
+                            /** @constant */
+                            deleted?: true;
+                            ended?: number;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -730,6 +1041,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -766,6 +1078,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -781,6 +1094,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Session"];
+                        "application/xml": components["schemas"]["Session"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -790,6 +1104,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -816,6 +1131,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -831,6 +1147,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": Record<string, never>;
+                        "application/xml": Record<string, never>;
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -840,6 +1157,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -874,6 +1192,9 @@ export interface paths {
                     "application/json": {
                         anyOf: string[];
                     };
+                    "application/xml": {
+                        anyOf: string[];
+                    };
                 };
             };
             responses: {
@@ -884,6 +1205,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -901,6 +1223,9 @@ export interface paths {
                         "application/json": {
                             allowed?: boolean;
                         };
+                        "application/xml": {
+                            allowed?: boolean;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -910,6 +1235,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -947,6 +1273,11 @@ export interface paths {
                         pageSize?: number;
                         record: string;
                     };
+                    "application/xml": {
+                        /** @default 10 */
+                        pageSize?: number;
+                        record: string;
+                    };
                 };
             };
             responses: {
@@ -957,6 +1288,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -975,6 +1307,10 @@ export interface paths {
                             cursor?: string;
                             total?: number;
                         };
+                        "application/xml": {
+                            cursor?: string;
+                            total?: number;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -984,6 +1320,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1026,6 +1363,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1047,6 +1385,13 @@ export interface paths {
                             /** @description Items delivered so far. */
                             position?: number;
                         };
+                        "application/xml": {
+                            /** @description position = total. */
+                            done?: boolean;
+                            items?: components["schemas"]["Record"][];
+                            /** @description Items delivered so far. */
+                            position?: number;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1056,6 +1401,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1084,6 +1430,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1102,6 +1449,10 @@ export interface paths {
                             /** @constant */
                             deleted?: true;
                         };
+                        "application/xml": {
+                            /** @constant */
+                            deleted?: true;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1111,6 +1462,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1147,6 +1499,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1165,6 +1518,10 @@ export interface paths {
                             claims?: components["schemas"]["Claim"][];
                             holds?: components["schemas"]["Hold"][];
                         };
+                        "application/xml": {
+                            claims?: components["schemas"]["Claim"][];
+                            holds?: components["schemas"]["Hold"][];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1174,6 +1531,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1200,6 +1558,14 @@ export interface paths {
                         quantity: number;
                         ttl?: number;
                     };
+                    "application/xml": {
+                        resources: string[];
+                        ttl?: number;
+                    } | {
+                        pool: string;
+                        quantity: number;
+                        ttl?: number;
+                    };
                 };
             };
             responses: {
@@ -1210,6 +1576,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1227,6 +1594,9 @@ export interface paths {
                         "application/json": {
                             holds?: components["schemas"]["Hold"][];
                         };
+                        "application/xml": {
+                            holds?: components["schemas"]["Hold"][];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1236,6 +1606,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1260,6 +1631,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1277,6 +1649,9 @@ export interface paths {
                         "application/json": {
                             released?: string[];
                         };
+                        "application/xml": {
+                            released?: string[];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1286,6 +1661,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1328,6 +1704,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1345,6 +1722,9 @@ export interface paths {
                         "application/json": {
                             released?: string[];
                         };
+                        "application/xml": {
+                            released?: string[];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1354,6 +1734,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1388,6 +1769,9 @@ export interface paths {
                     "application/json": {
                         resources?: string[];
                     };
+                    "application/xml": {
+                        resources?: string[];
+                    };
                 };
             };
             responses: {
@@ -1398,6 +1782,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1415,6 +1800,9 @@ export interface paths {
                         "application/json": {
                             claims?: components["schemas"]["Claim"][];
                         };
+                        "application/xml": {
+                            claims?: components["schemas"]["Claim"][];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1424,6 +1812,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1459,6 +1848,9 @@ export interface paths {
                     "application/json": {
                         ttl?: number;
                     };
+                    "application/xml": {
+                        ttl?: number;
+                    };
                 };
             };
             responses: {
@@ -1469,6 +1861,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1486,6 +1879,9 @@ export interface paths {
                         "application/json": {
                             holds?: components["schemas"]["Hold"][];
                         };
+                        "application/xml": {
+                            holds?: components["schemas"]["Hold"][];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1495,6 +1891,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1530,6 +1927,9 @@ export interface paths {
                     "application/json": {
                         touchRecords?: boolean;
                     };
+                    "application/xml": {
+                        touchRecords?: boolean;
+                    };
                 };
             };
             responses: {
@@ -1540,6 +1940,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1560,6 +1961,12 @@ export interface paths {
                             /** Format: date-time */
                             nextTimeout?: string;
                         };
+                        "application/xml": {
+                            /** @constant */
+                            message?: "success";
+                            /** Format: date-time */
+                            nextTimeout?: string;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1569,6 +1976,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1611,6 +2019,13 @@ export interface paths {
                         /** @constant */
                         anonymous: true;
                     };
+                    "application/xml": {
+                        password: string;
+                        username: string;
+                    } | {
+                        /** @constant */
+                        anonymous: true;
+                    };
                 };
             };
             responses: {
@@ -1621,6 +2036,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1641,6 +2057,12 @@ export interface paths {
                                 roles?: string[];
                             } | null;
                         };
+                        "application/xml": {
+                            user?: {
+                                name?: string;
+                                roles?: string[];
+                            } | null;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1650,6 +2072,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1689,6 +2112,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1707,6 +2131,10 @@ export interface paths {
                             /** @constant */
                             message?: "success";
                         };
+                        "application/xml": {
+                            /** @constant */
+                            message?: "success";
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1716,6 +2144,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1753,6 +2182,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1770,6 +2200,9 @@ export interface paths {
                         "application/json": {
                             records?: unknown[];
                         };
+                        "application/xml": {
+                            records?: unknown[];
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1779,6 +2212,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1820,6 +2254,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1835,6 +2270,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Record"] | components["schemas"]["MultipleRecord"];
+                        "application/xml": components["schemas"]["Record"] | components["schemas"]["MultipleRecord"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1844,6 +2280,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1869,6 +2306,10 @@ export interface paths {
                         ttl?: number;
                         value: unknown;
                     };
+                    "application/xml": {
+                        ttl?: number;
+                        value: unknown;
+                    };
                 };
             };
             responses: {
@@ -1879,6 +2320,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1894,6 +2336,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Record"];
+                        "application/xml": components["schemas"]["Record"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1903,6 +2346,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1932,6 +2376,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -1950,6 +2395,10 @@ export interface paths {
                             /** @constant */
                             deleted?: true;
                         };
+                        "application/xml": {
+                            /** @constant */
+                            deleted?: true;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -1959,6 +2408,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1998,6 +2448,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2013,6 +2464,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Record"];
+                        "application/xml": components["schemas"]["Record"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2022,6 +2474,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2048,6 +2501,10 @@ export interface paths {
                         ttl?: number;
                         value: unknown;
                     };
+                    "application/xml": {
+                        ttl?: number;
+                        value: unknown;
+                    };
                 };
             };
             responses: {
@@ -2058,6 +2515,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2073,6 +2531,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Record"];
+                        "application/xml": components["schemas"]["Record"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2082,6 +2541,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2112,6 +2572,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2130,6 +2591,10 @@ export interface paths {
                             /** @constant */
                             deleted?: true;
                         };
+                        "application/xml": {
+                            /** @constant */
+                            deleted?: true;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2139,6 +2604,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2171,6 +2637,7 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": Record<string, never>;
+                    "application/xml": Record<string, never>;
                 };
             };
             responses: {
@@ -2181,6 +2648,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2199,6 +2667,10 @@ export interface paths {
                             /** @description Transactions (scopes) left open. */
                             depth: number;
                         };
+                        "application/xml": {
+                            /** @description Transactions (scopes) left open. */
+                            depth: number;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2208,6 +2680,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2241,6 +2714,7 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": Record<string, never>;
+                    "application/xml": Record<string, never>;
                 };
             };
             responses: {
@@ -2251,6 +2725,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2269,6 +2744,10 @@ export interface paths {
                             /** @description Transactions (scopes) left open. */
                             depth: number;
                         };
+                        "application/xml": {
+                            /** @description Transactions (scopes) left open. */
+                            depth: number;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2278,6 +2757,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2313,6 +2793,7 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": Record<string, never>;
+                    "application/xml": Record<string, never>;
                 };
             };
             responses: {
@@ -2323,6 +2804,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2341,6 +2823,10 @@ export interface paths {
                             /** @description Transactions (scopes) left open. */
                             depth: number;
                         };
+                        "application/xml": {
+                            /** @description Transactions (scopes) left open. */
+                            depth: number;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2350,6 +2836,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2389,6 +2876,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2409,6 +2897,12 @@ export interface paths {
                             /** Format: date-time */
                             nextTimeout?: string;
                         };
+                        "application/xml": {
+                            id?: string;
+                            key?: string;
+                            /** Format: date-time */
+                            nextTimeout?: string;
+                        };
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2418,6 +2912,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
@@ -2454,6 +2949,13 @@ export interface paths {
                         /** @enum {unknown} */
                         rotation?: "per-request" | "on-privilege-change";
                     };
+                    "application/xml": {
+                        idleTimeout?: number;
+                        lifespan?: number;
+                        queue?: boolean;
+                        /** @enum {unknown} */
+                        rotation?: "per-request" | "on-privilege-change";
+                    };
                 };
             };
             responses: {
@@ -2464,6 +2966,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
                 /** @description Success */
@@ -2479,6 +2982,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["CreatedSession"];
+                        "application/xml": components["schemas"]["CreatedSession"];
                     };
                 };
                 /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
@@ -2488,6 +2992,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                        "application/xml": components["schemas"]["Error"];
                     };
                 };
             };
