@@ -12,24 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** The process is up */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Up */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -45,25 +28,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OpenAPI 3.1 */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /** This document (OpenAPI 3.1) */
+        get: operations["openapi"];
         put?: never;
         post?: never;
         delete?: never;
@@ -79,35 +45,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The store is reachable */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Ready */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** The store is reachable (STORE_UNAVAILABLE when not) */
+        get: operations["ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -125,71 +64,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End a session by its id (Futurama WebAPI; portal or admin clients) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        sessionID: string;
-                    };
-                    "application/xml": {
-                        sessionID: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Message is "CODE: message" */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            Message?: string;
-                        };
-                        "application/xml": {
-                            Message?: string;
-                        };
-                    };
-                };
-                /** @description Ended */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            Message?: "success";
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            Message?: "success";
-                        };
-                    };
-                };
-                /** @description Message is "CODE: message" */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            Message?: string;
-                        };
-                        "application/xml": {
-                            Message?: string;
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * End a session by its id (Futurama WebAPI)
+         * @description Portal or admin clients. Ends the session as DELETE /v1/session does: transactions roll back, holds are released, cursors close.
+         */
+        post: operations["futuramaSessionEnd"];
         delete?: never;
         options?: never;
         head?: never;
@@ -205,75 +84,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Keep a session alive by its id (Futurama WebAPI; portal or admin clients) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        sessionID: string;
-                    };
-                    "application/xml": {
-                        sessionID: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Message is "CODE: message" */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            Message?: string;
-                        };
-                        "application/xml": {
-                            Message?: string;
-                        };
-                    };
-                };
-                /** @description Kept alive */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            Message?: "success";
-                            /** Format: date-time */
-                            NextTimeout?: string;
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            Message?: "success";
-                            /** Format: date-time */
-                            NextTimeout?: string;
-                        };
-                    };
-                };
-                /** @description Message is "CODE: message" */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            Message?: string;
-                        };
-                        "application/xml": {
-                            Message?: string;
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Keep a session alive by its id (Futurama WebAPI)
+         * @description Portal or admin clients. Moves the session's next timeout as any request would; the key does not change. JSON or XML (root <request>, answer root <response>).
+         */
+        post: operations["futuramaSessionKeepAlive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -287,77 +102,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The WSDL (GET /soap?wsdl) */
-        get: {
-            parameters: {
-                query: {
-                    wsdl: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description WSDL 1.1, document/literal */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/xml": string;
-                    };
-                };
-            };
-        };
+        /**
+         * The WSDL of the SOAP endpoint
+         * @description GET /soap?wsdl: WSDL 1.1, document/literal, with an XSD element for every message, a SOAP 1.1 and a SOAP 1.2 binding; soap:address is the URL the request reached. Needs no token, like /openapi.json.
+         */
+        get: operations["soapWsdl"];
         put?: never;
-        /** SOAP 1.1 (text/xml + SOAPAction) and 1.2 (application/soap+xml): the seventeen operations of the WSDL */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/soap+xml": string;
-                    "text/xml": string;
-                };
-            };
-            responses: {
-                /** @description A Fault */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/soap+xml": string;
-                        "text/xml": string;
-                    };
-                };
-                /** @description The answer envelope */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/soap+xml": string;
-                        "text/xml": string;
-                    };
-                };
-                /** @description A SOAP 1.1 Fault */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/soap+xml": string;
-                        "text/xml": string;
-                    };
-                };
-            };
-        };
+        /**
+         * SOAP 1.1 and 1.2 endpoint (17 operations)
+         * @description SOAP 1.1: `text/xml` with a `SOAPAction` header; SOAP 1.2: `application/soap+xml` (an `action` parameter is checked when given). Operations: CreateSession, GetSession, SessionKeepAlive, SessionEnd, Login, Logout, SetRecord, GetRecord, DeleteRecord, BeginTransaction, Commit, Rollback, HoldResources, GetHolds, ReleaseHolds, ConfirmHolds, TransferSession. The WSDL at GET /soap?wsdl describes every message. Errors are Faults whose detail <TesseraFault> holds the catalogue Code; a SOAP 1.1 Fault of an operation has status 500, a SOAP 1.2 Fault the catalogue status. Refusals before the envelope is read (token 401, role 403, size 413, media type 415, malformed XML 400) keep their status, with a Fault body.
+         */
+        post: operations["soap"];
         delete?: never;
         options?: never;
         head?: never;
@@ -374,60 +129,8 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /**
-         * Free the claim on a resource, or every claim on a pool (CLAIM_NOT_FOUND)
-         * @description Admin clients only.
-         */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description A resource or pool name. */
-                    resource: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Free the claim on a resource, or every claim on a pool (CLAIM_NOT_FOUND) */
+        delete: operations["freeClaim"];
         options?: never;
         head?: never;
         patch?: never;
@@ -440,58 +143,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Live holds by name
-         * @description Admin clients only.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    prefix?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                        "application/xml": {
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Live holds by name */
+        get: operations["listAllHolds"];
         put?: never;
         post?: never;
         delete?: never;
@@ -508,70 +161,8 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /**
-         * Set a pool's capacity
-         * @description Admin clients only.
-         */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        capacity: number;
-                    };
-                    "application/xml": {
-                        capacity: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            available?: number;
-                            capacity?: number;
-                            pool?: string;
-                        };
-                        "application/xml": {
-                            available?: number;
-                            capacity?: number;
-                            pool?: string;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Set a pool's capacity */
+        put: operations["setPool"];
         post?: never;
         delete?: never;
         options?: never;
@@ -586,115 +177,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List live sessions (of one user with ?user=), in id order
-         * @description Admin clients only (403 FORBIDDEN for others).
-         */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The next of the previous page. */
-                    after?: string;
-                    limit?: number;
-                    user?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            next?: string | null;
-                            sessions?: components["schemas"]["AdminSession"][];
-                        };
-                        "application/xml": {
-                            next?: string | null;
-                            sessions?: components["schemas"]["AdminSession"][];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** List live sessions (of one user with ?user=), in id order */
+        get: operations["listSessions"];
         put?: never;
         post?: never;
-        /**
-         * End every session of a user
-         * @description Admin clients only (403 FORBIDDEN for others).
-         */
-        delete: {
-            parameters: {
-                query: {
-                    user: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            ended?: number;
-                        };
-                        "application/xml": {
-                            ended?: number;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** End every session of a user */
+        delete: operations["endUserSessions"];
         options?: never;
         head?: never;
         patch?: never;
@@ -707,108 +195,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Read a session (does not touch it)
-         * @description Admin clients only (403 FORBIDDEN for others).
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminSession"];
-                        "application/xml": components["schemas"]["AdminSession"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Read a session (does not touch it) */
+        get: operations["readAdminSession"];
         put?: never;
         post?: never;
-        /**
-         * End a session
-         * @description Admin clients only (403 FORBIDDEN for others).
-         */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            message?: "success";
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            message?: "success";
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** End a session */
+        delete: operations["deleteAdminSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -821,55 +213,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List users
-         * @description Admin clients only (403 FORBIDDEN for others).
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            users?: components["schemas"]["User"][];
-                        };
-                        "application/xml": {
-                            users?: components["schemas"]["User"][];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** List users */
+        get: operations["listUsers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -885,167 +230,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Read a user
-         * @description Admin clients only (403 FORBIDDEN for others).
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                        "application/xml": components["schemas"]["User"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Read a user */
+        get: operations["readUser"];
         /**
          * Create or change a user
          * @description A new user needs a password. A new password ends the user's sessions; new roles reach them at their next request, with a new key.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        password?: string;
-                        roles?: string[];
-                    };
-                    "application/xml": {
-                        password?: string;
-                        roles?: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                        "application/xml": components["schemas"]["User"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["putUser"];
         post?: never;
-        /**
-         * Remove a user and end its sessions
-         * @description Admin clients only (403 FORBIDDEN for others).
-         */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            deleted?: true;
-                            ended?: number;
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            deleted?: true;
-                            ended?: number;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Remove a user and end its sessions */
+        delete: operations["deleteUser"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1059,109 +253,11 @@ export interface paths {
             cookie?: never;
         };
         /** Read the session */
-        get: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                        "application/xml": components["schemas"]["Session"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["readSession"];
         put?: never;
         post?: never;
         /** End the session */
-        delete: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": Record<string, never>;
-                        "application/xml": Record<string, never>;
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["endSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1177,69 +273,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Does the session user have any of these roles? */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        anyOf: string[];
-                    };
-                    "application/xml": {
-                        anyOf: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            allowed?: boolean;
-                        };
-                        "application/xml": {
-                            allowed?: boolean;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["authorize"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1256,75 +290,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Open a cursor over a snapshot of a multiple record, taken now */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @default 10 */
-                        pageSize?: number;
-                        record: string;
-                    };
-                    "application/xml": {
-                        /** @default 10 */
-                        pageSize?: number;
-                        record: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                201: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            cursor?: string;
-                            total?: number;
-                        };
-                        "application/xml": {
-                            cursor?: string;
-                            total?: number;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["openCursor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1339,134 +305,11 @@ export interface paths {
             cookie?: never;
         };
         /** The next items of a cursor, in key order (CURSOR_NOT_FOUND once closed or unused past the cursor timeout) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Default: the page size. */
-                    count?: number;
-                };
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    cursor: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description position = total. */
-                            done?: boolean;
-                            items?: components["schemas"]["Record"][];
-                            /** @description Items delivered so far. */
-                            position?: number;
-                        };
-                        "application/xml": {
-                            /** @description position = total. */
-                            done?: boolean;
-                            items?: components["schemas"]["Record"][];
-                            /** @description Items delivered so far. */
-                            position?: number;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["readCursor"];
         put?: never;
         post?: never;
         /** Close a cursor */
-        delete: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    cursor: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["closeCursor"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1480,192 +323,15 @@ export interface paths {
             cookie?: never;
         };
         /** The session's live holds and claims; HOLDS_EXPIRED once when some expired since the last read */
-        get: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            claims?: components["schemas"]["Claim"][];
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                        "application/xml": {
-                            claims?: components["schemas"]["Claim"][];
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listHolds"];
         put?: never;
-        /** Hold resources, or units of a pool, all or nothing (HOLD_CONFLICT, POOL_EXHAUSTED) */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        resources: string[];
-                        ttl?: number;
-                    } | {
-                        pool: string;
-                        quantity: number;
-                        ttl?: number;
-                    };
-                    "application/xml": {
-                        resources: string[];
-                        ttl?: number;
-                    } | {
-                        pool: string;
-                        quantity: number;
-                        ttl?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                201: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                        "application/xml": {
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /**
+         * Hold resources, or units of a pool, all or nothing (HOLD_CONFLICT, POOL_EXHAUSTED)
+         * @description The body names either `resources` or a `pool` with a `quantity`.
+         */
+        post: operations["hold"];
         /** Release every hold of the session */
-        delete: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            released?: string[];
-                        };
-                        "application/xml": {
-                            released?: string[];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["releaseHolds"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1682,63 +348,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Release one hold */
-        delete: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    /** @description A resource or pool name. */
-                    resource: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            released?: string[];
-                        };
-                        "application/xml": {
-                            released?: string[];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["releaseHold"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1754,69 +364,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The sale: turn live holds (all, or those named) into claims, atomically (HOLDS_EXPIRED: nothing confirmed) */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        resources?: string[];
-                    };
-                    "application/xml": {
-                        resources?: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            claims?: components["schemas"]["Claim"][];
-                        };
-                        "application/xml": {
-                            claims?: components["schemas"]["Claim"][];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["confirmHolds"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1833,69 +381,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Extend every live hold */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        ttl?: number;
-                    };
-                    "application/xml": {
-                        ttl?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                        "application/xml": {
-                            holds?: components["schemas"]["Hold"][];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["renewHolds"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1911,76 +397,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Keep the session alive */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        touchRecords?: boolean;
-                    };
-                    "application/xml": {
-                        touchRecords?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            message?: "success";
-                            /** Format: date-time */
-                            nextTimeout?: string;
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            message?: "success";
-                            /** Format: date-time */
-                            nextTimeout?: string;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Keep the session alive (and every record, with touchRecords) */
+        post: operations["keepAlive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1997,86 +415,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Log in (a new key, no grace for the old one)
-         * @description 401 LOGIN_FAILED (unknown user or wrong password: one answer, nothing rotated, no session headers); 429 LOGIN_THROTTLED with Retry-After (seconds) after login.maxFailures failures in login.window for the username or the session.
+         * Log in, or in as the anonymous user (a new key, no grace for the old one)
+         * @description Either `username` and `password`, or `anonymous: true`. 401 LOGIN_FAILED (unknown user or wrong password: one answer, nothing rotated, no session headers); 429 LOGIN_THROTTLED with Retry-After (seconds) after login.maxFailures failures in login.window for the username or the session.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        password: string;
-                        username: string;
-                    } | {
-                        /** @constant */
-                        anonymous: true;
-                    };
-                    "application/xml": {
-                        password: string;
-                        username: string;
-                    } | {
-                        /** @constant */
-                        anonymous: true;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            user?: {
-                                name?: string;
-                                roles?: string[];
-                            } | null;
-                        };
-                        "application/xml": {
-                            user?: {
-                                name?: string;
-                                roles?: string[];
-                            } | null;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2093,62 +435,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Log out (a new key, no grace) */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            message?: "success";
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            message?: "success";
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2163,60 +450,7 @@ export interface paths {
             cookie?: never;
         };
         /** List live records */
-        get: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            records?: unknown[];
-                        };
-                        "application/xml": {
-                            records?: unknown[];
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listRecords"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2233,186 +467,12 @@ export interface paths {
             cookie?: never;
         };
         /** Read a record */
-        get: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Record"] | components["schemas"]["MultipleRecord"];
-                        "application/xml": components["schemas"]["Record"] | components["schemas"]["MultipleRecord"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["readRecord"];
         /** Write a single record */
-        put: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description A record version; 0 means only if absent. */
-                    "If-Match"?: string;
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        ttl?: number;
-                        value: unknown;
-                    };
-                    "application/xml": {
-                        ttl?: number;
-                        value: unknown;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Record"];
-                        "application/xml": components["schemas"]["Record"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["writeRecord"];
         post?: never;
         /** Delete a record */
-        delete: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description A record version; 0 means only if absent. */
-                    "If-Match"?: string;
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteRecord"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2426,189 +486,12 @@ export interface paths {
             cookie?: never;
         };
         /** Read one entry of a multiple record */
-        get: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    key: string;
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Record"];
-                        "application/xml": components["schemas"]["Record"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["readEntry"];
         /** Write one entry of a multiple record */
-        put: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description A record version; 0 means only if absent. */
-                    "If-Match"?: string;
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    key: string;
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        ttl?: number;
-                        value: unknown;
-                    };
-                    "application/xml": {
-                        ttl?: number;
-                        value: unknown;
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Record"];
-                        "application/xml": components["schemas"]["Record"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["writeEntry"];
         post?: never;
-        /** Delete one entry */
-        delete: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description A record version; 0 means only if absent. */
-                    "If-Match"?: string;
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path: {
-                    key: string;
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                        "application/xml": {
-                            /** @constant */
-                            deleted?: true;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** Delete one entry of a multiple record */
+        delete: operations["deleteEntry"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2624,67 +507,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Open a transaction, nested in the open ones (a savepoint); writes are seen by this session only until the outermost commit */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": Record<string, never>;
-                    "application/xml": Record<string, never>;
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Transactions (scopes) left open. */
-                            depth: number;
-                        };
-                        "application/xml": {
-                            /** @description Transactions (scopes) left open. */
-                            depth: number;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["beginTransaction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2701,67 +524,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Close the innermost transaction: merge it into its parent, or at depth 1 persist everything atomically (TRANSACTION_NOT_OPEN) */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": Record<string, never>;
-                    "application/xml": Record<string, never>;
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Transactions (scopes) left open. */
-                            depth: number;
-                        };
-                        "application/xml": {
-                            /** @description Transactions (scopes) left open. */
-                            depth: number;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["commitTransaction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2778,69 +541,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Discard the innermost transaction (all with ?all=true), releasing the holds taken in it (TRANSACTION_NOT_OPEN) */
-        post: {
-            parameters: {
-                query?: {
-                    all?: "true" | "false";
-                };
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": Record<string, never>;
-                    "application/xml": Record<string, never>;
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Transactions (scopes) left open. */
-                            depth: number;
-                        };
-                        "application/xml": {
-                            /** @description Transactions (scopes) left open. */
-                            depth: number;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["rollbackTransaction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2857,66 +558,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Move the session to a new id and key (records, holds, claims, user); the old id is gone */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "Session-Id": string;
-                    "Session-Key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                201: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id?: string;
-                            key?: string;
-                            /** Format: date-time */
-                            nextTimeout?: string;
-                        };
-                        "application/xml": {
-                            id?: string;
-                            key?: string;
-                            /** Format: date-time */
-                            nextTimeout?: string;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["transferSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2933,70 +575,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Create a session */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        idleTimeout?: number;
-                        lifespan?: number;
-                        queue?: boolean;
-                        /** @enum {unknown} */
-                        rotation?: "per-request" | "on-privilege-change";
-                    };
-                    "application/xml": {
-                        idleTimeout?: number;
-                        lifespan?: number;
-                        queue?: boolean;
-                        /** @enum {unknown} */
-                        rotation?: "per-request" | "on-privilege-change";
-                    };
-                };
-            };
-            responses: {
-                /** @description An error from the catalogue */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Success */
-                201: {
-                    headers: {
-                        /** @description The next timeout. */
-                        "Session-Expires"?: string;
-                        /** @description The session id. */
-                        "Session-Id"?: string;
-                        /** @description The key to send on the next request. */
-                        "Session-Key"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["CreatedSession"];
-                        "application/xml": components["schemas"]["CreatedSession"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT or SHUTTING_DOWN */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                        "application/xml": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3011,15 +590,19 @@ export interface components {
             client?: string;
             /** Format: date-time */
             createdAt?: string;
+            /**
+             * Format: date-time
+             * @description Reading one session only.
+             */
+            expiresAt?: string;
             id?: string;
             /** Format: date-time */
             lastAccessAt?: string;
             /** Format: date-time */
             nextTimeout?: string;
-            user?: {
-                name?: string;
-                roles?: string[];
-            } | null;
+            /** @description Reading one session only. */
+            rotation?: string;
+            user?: components["schemas"]["SessionUser"];
         };
         Claim: {
             /** Format: date-time */
@@ -3033,18 +616,21 @@ export interface components {
             /** Format: date-time */
             expiresAt?: string;
             id?: string;
+            /** @description Seconds; a larger value than the server allows is capped. */
             idleTimeout?: number;
             key?: string;
+            /** @description Seconds; a larger value than the server allows is capped. */
             lifespan?: number;
             /** Format: date-time */
             nextTimeout?: string;
             queue?: boolean;
-            /** @enum {unknown} */
+            /** @enum {string} */
             rotation?: "per-request" | "on-privilege-change";
         };
+        /** @description Every error answer: a code of the catalogue (docs/errors.md). */
         Error: {
             error: {
-                /** @enum {unknown} */
+                /** @enum {string} */
                 code: "INVALID_REQUEST" | "VALIDATION_FAILED" | "RECORD_UNDECLARED" | "CLIENT_UNAUTHORIZED" | "SESSION_INVALID" | "SESSION_KEY_REPLAYED" | "LOGIN_FAILED" | "FORBIDDEN" | "NOT_FOUND" | "RECORD_NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "CURSOR_NOT_FOUND" | "CLAIM_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "SESSION_BUSY" | "LIMIT_EXCEEDED" | "TRANSACTION_NOT_OPEN" | "TRANSACTION_ABORTED" | "HOLD_CONFLICT" | "POOL_EXHAUSTED" | "HOLDS_EXPIRED" | "VERSION_MISMATCH" | "PAYLOAD_TOO_LARGE" | "RECORD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "STORE_UNAVAILABLE" | "SHUTTING_DOWN" | "QUEUE_TIMEOUT";
                 details?: Record<string, never>;
                 message: string;
@@ -3066,6 +652,7 @@ export interface components {
             entries?: components["schemas"]["Record"][];
             name?: string;
         };
+        /** @description A single record, or one entry (with its key) of a multiple record. */
         Record: {
             /** Format: date-time */
             expiresAt?: string | null;
@@ -3088,8 +675,13 @@ export interface components {
             nextTimeout?: string;
             rotation?: string;
             transactionDepth?: number;
-            user?: Record<string, never> | null;
+            user?: components["schemas"]["SessionUser"];
         };
+        /** @description The session's user, null for none. */
+        SessionUser: {
+            name?: string;
+            roles?: string[];
+        } | null;
         User: {
             /** Format: date-time */
             createdAt?: string;
@@ -3106,4 +698,2833 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status?: "ok";
+                    };
+                };
+            };
+        };
+    };
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status?: "ready";
+                        store?: string;
+                    };
+                };
+            };
+        };
+    };
+    futuramaSessionEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The id of the session (its key is not needed: the portal is trusted). */
+                    sessionID: string;
+                };
+                "application/xml": {
+                    /** @description The id of the session (its key is not needed: the portal is trusted). */
+                    sessionID: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A catalogue error: `Message` is "CODE: message" (SESSION_NOT_FOUND, CLIENT_UNAUTHORIZED, FORBIDDEN, INVALID_REQUEST, ...). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                    "application/xml": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                };
+            };
+            /** @description Ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        Message: "success";
+                    };
+                    "application/xml": {
+                        /** @enum {string} */
+                        Message: "success";
+                    };
+                };
+            };
+            /** @description A catalogue error: `Message` is "CODE: message" (SESSION_NOT_FOUND, CLIENT_UNAUTHORIZED, FORBIDDEN, INVALID_REQUEST, ...). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                    "application/xml": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                };
+            };
+        };
+    };
+    futuramaSessionKeepAlive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The id of the session (its key is not needed: the portal is trusted). */
+                    sessionID: string;
+                };
+                "application/xml": {
+                    /** @description The id of the session (its key is not needed: the portal is trusted). */
+                    sessionID: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A catalogue error: `Message` is "CODE: message" (SESSION_NOT_FOUND, CLIENT_UNAUTHORIZED, FORBIDDEN, INVALID_REQUEST, ...). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                    "application/xml": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                };
+            };
+            /** @description Kept alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        Message: "success";
+                        /** Format: date-time */
+                        NextTimeout: string;
+                    };
+                    "application/xml": {
+                        /** @enum {string} */
+                        Message: "success";
+                        /** Format: date-time */
+                        NextTimeout: string;
+                    };
+                };
+            };
+            /** @description A catalogue error: `Message` is "CODE: message" (SESSION_NOT_FOUND, CLIENT_UNAUTHORIZED, FORBIDDEN, INVALID_REQUEST, ...). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                    "application/xml": {
+                        /** @example SESSION_NOT_FOUND: No such session. */
+                        Message: string;
+                    };
+                };
+            };
+        };
+    };
+    soapWsdl: {
+        parameters: {
+            query?: {
+                wsdl?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The WSDL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description INVALID_REQUEST: no ?wsdl, or a malformed Host header */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    soap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/soap+xml": string;
+                "text/xml": string;
+            };
+        };
+        responses: {
+            /** @description A Fault */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/soap+xml": string;
+                    "text/xml": string;
+                };
+            };
+            /** @description A Fault (SOAP 1.1: every Fault of an operation) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/soap+xml": string;
+                    "text/xml": string;
+                };
+            };
+            /** @description The operation's answer envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/soap+xml": string;
+                    "text/xml": string;
+                };
+            };
+        };
+    };
+    freeClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A resource or pool name: 1 to 200 of A-Z a-z 0-9 _ . : @ - */
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                };
+            };
+        };
+    };
+    listAllHolds: {
+        parameters: {
+            query?: {
+                /** @description A whole number from 1 to 10000. Default 1000. */
+                limit?: string;
+                prefix?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "application/xml": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "text/xml": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                };
+            };
+        };
+    };
+    setPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A resource or pool name: 1 to 200 of A-Z a-z 0-9 _ . : @ - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    capacity: number;
+                };
+                "application/xml": {
+                    capacity: number;
+                };
+                "text/xml": {
+                    capacity: number;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        available?: number;
+                        capacity?: number;
+                        pool?: string;
+                    };
+                    "application/xml": {
+                        available?: number;
+                        capacity?: number;
+                        pool?: string;
+                    };
+                    "text/xml": {
+                        available?: number;
+                        capacity?: number;
+                        pool?: string;
+                    };
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: {
+                /** @description The next of the previous page. */
+                after?: string;
+                /** @description A whole number from 1 to 1000. Default 100. */
+                limit?: string;
+                /** @description A user or role name: 1 to 128 characters, no control characters. */
+                user?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        next?: string | null;
+                        sessions?: components["schemas"]["AdminSession"][];
+                    };
+                    "application/xml": {
+                        next?: string | null;
+                        sessions?: components["schemas"]["AdminSession"][];
+                    };
+                    "text/xml": {
+                        next?: string | null;
+                        sessions?: components["schemas"]["AdminSession"][];
+                    };
+                };
+            };
+        };
+    };
+    endUserSessions: {
+        parameters: {
+            query: {
+                /** @description A user or role name: 1 to 128 characters, no control characters. */
+                user: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ended?: number;
+                    };
+                    "application/xml": {
+                        ended?: number;
+                    };
+                    "text/xml": {
+                        ended?: number;
+                    };
+                };
+            };
+        };
+    };
+    readAdminSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id (anything else is SESSION_NOT_FOUND). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSession"];
+                    "application/xml": components["schemas"]["AdminSession"];
+                    "text/xml": components["schemas"]["AdminSession"];
+                };
+            };
+        };
+    };
+    deleteAdminSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id (anything else is SESSION_NOT_FOUND). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                };
+            };
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        users?: components["schemas"]["User"][];
+                    };
+                    "application/xml": {
+                        users?: components["schemas"]["User"][];
+                    };
+                    "text/xml": {
+                        users?: components["schemas"]["User"][];
+                    };
+                };
+            };
+        };
+    };
+    readUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user or role name: 1 to 128 characters, no control characters. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                    "application/xml": components["schemas"]["User"];
+                    "text/xml": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    putUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user or role name: 1 to 128 characters, no control characters. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password?: string;
+                    roles?: string[];
+                };
+                "application/xml": {
+                    password?: string;
+                    roles?: string[];
+                };
+                "text/xml": {
+                    password?: string;
+                    roles?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                    "application/xml": components["schemas"]["User"];
+                    "text/xml": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user or role name: 1 to 128 characters, no control characters. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted?: true;
+                        ended?: number;
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        deleted?: true;
+                        ended?: number;
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        deleted?: true;
+                        ended?: number;
+                    };
+                };
+            };
+        };
+    };
+    readSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                    "application/xml": components["schemas"]["Session"];
+                    "text/xml": components["schemas"]["Session"];
+                };
+            };
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                };
+            };
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    anyOf: string[];
+                };
+                "application/xml": {
+                    anyOf: string[];
+                };
+                "text/xml": {
+                    anyOf: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        allowed?: boolean;
+                    };
+                    "application/xml": {
+                        allowed?: boolean;
+                    };
+                    "text/xml": {
+                        allowed?: boolean;
+                    };
+                };
+            };
+        };
+    };
+    openCursor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Default 10. */
+                    pageSize?: number;
+                    /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                    record: string;
+                };
+                "application/xml": {
+                    /** @description Default 10. */
+                    pageSize?: number;
+                    /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                    record: string;
+                };
+                "text/xml": {
+                    /** @description Default 10. */
+                    pageSize?: number;
+                    /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                    record: string;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            201: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cursor?: string;
+                        total?: number;
+                    };
+                    "application/xml": {
+                        cursor?: string;
+                        total?: number;
+                    };
+                    "text/xml": {
+                        cursor?: string;
+                        total?: number;
+                    };
+                };
+            };
+        };
+    };
+    readCursor: {
+        parameters: {
+            query?: {
+                /** @description A whole number from 1 to 1000. Default: the page size. */
+                count?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A cursor id (anything else is CURSOR_NOT_FOUND). */
+                cursor: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description position = total. */
+                        done?: boolean;
+                        items?: components["schemas"]["Record"][];
+                        /** @description Items delivered so far. */
+                        position?: number;
+                    };
+                    "application/xml": {
+                        /** @description position = total. */
+                        done?: boolean;
+                        items?: components["schemas"]["Record"][];
+                        /** @description Items delivered so far. */
+                        position?: number;
+                    };
+                    "text/xml": {
+                        /** @description position = total. */
+                        done?: boolean;
+                        items?: components["schemas"]["Record"][];
+                        /** @description Items delivered so far. */
+                        position?: number;
+                    };
+                };
+            };
+        };
+    };
+    closeCursor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A cursor id (anything else is CURSOR_NOT_FOUND). */
+                cursor: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                };
+            };
+        };
+    };
+    listHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        claims?: components["schemas"]["Claim"][];
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "application/xml": {
+                        claims?: components["schemas"]["Claim"][];
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "text/xml": {
+                        claims?: components["schemas"]["Claim"][];
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                };
+            };
+        };
+    };
+    hold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A resource or pool name: 1 to 200 of A-Z a-z 0-9 _ . : @ - */
+                    pool?: string;
+                    quantity?: number;
+                    resources?: string[];
+                    /** @description Seconds; capped at holds.maxTtl. */
+                    ttl?: number;
+                };
+                "application/xml": {
+                    /** @description A resource or pool name: 1 to 200 of A-Z a-z 0-9 _ . : @ - */
+                    pool?: string;
+                    quantity?: number;
+                    resources?: string[];
+                    /** @description Seconds; capped at holds.maxTtl. */
+                    ttl?: number;
+                };
+                "text/xml": {
+                    /** @description A resource or pool name: 1 to 200 of A-Z a-z 0-9 _ . : @ - */
+                    pool?: string;
+                    quantity?: number;
+                    resources?: string[];
+                    /** @description Seconds; capped at holds.maxTtl. */
+                    ttl?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            201: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "application/xml": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "text/xml": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                };
+            };
+        };
+    };
+    releaseHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        released?: string[];
+                    };
+                    "application/xml": {
+                        released?: string[];
+                    };
+                    "text/xml": {
+                        released?: string[];
+                    };
+                };
+            };
+        };
+    };
+    releaseHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A resource or pool name: 1 to 200 of A-Z a-z 0-9 _ . : @ - */
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        released?: string[];
+                    };
+                    "application/xml": {
+                        released?: string[];
+                    };
+                    "text/xml": {
+                        released?: string[];
+                    };
+                };
+            };
+        };
+    };
+    confirmHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    resources?: string[];
+                };
+                "application/xml": {
+                    resources?: string[];
+                };
+                "text/xml": {
+                    resources?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        claims?: components["schemas"]["Claim"][];
+                    };
+                    "application/xml": {
+                        claims?: components["schemas"]["Claim"][];
+                    };
+                    "text/xml": {
+                        claims?: components["schemas"]["Claim"][];
+                    };
+                };
+            };
+        };
+    };
+    renewHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Seconds; capped at holds.maxTtl. */
+                    ttl?: number;
+                };
+                "application/xml": {
+                    /** @description Seconds; capped at holds.maxTtl. */
+                    ttl?: number;
+                };
+                "text/xml": {
+                    /** @description Seconds; capped at holds.maxTtl. */
+                    ttl?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "application/xml": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                    "text/xml": {
+                        holds?: components["schemas"]["Hold"][];
+                    };
+                };
+            };
+        };
+    };
+    keepAlive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    touchRecords?: boolean;
+                };
+                "application/xml": {
+                    touchRecords?: boolean;
+                };
+                "text/xml": {
+                    touchRecords?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        message?: "success";
+                        /** Format: date-time */
+                        nextTimeout?: string;
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        message?: "success";
+                        /** Format: date-time */
+                        nextTimeout?: string;
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        message?: "success";
+                        /** Format: date-time */
+                        nextTimeout?: string;
+                    };
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    anonymous?: true;
+                    password?: string;
+                    /** @description A user or role name: 1 to 128 characters, no control characters. */
+                    username?: string;
+                };
+                "application/xml": {
+                    /** @constant */
+                    anonymous?: true;
+                    password?: string;
+                    /** @description A user or role name: 1 to 128 characters, no control characters. */
+                    username?: string;
+                };
+                "text/xml": {
+                    /** @constant */
+                    anonymous?: true;
+                    password?: string;
+                    /** @description A user or role name: 1 to 128 characters, no control characters. */
+                    username?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user?: components["schemas"]["SessionUser"];
+                    };
+                    "application/xml": {
+                        user?: components["schemas"]["SessionUser"];
+                    };
+                    "text/xml": {
+                        user?: components["schemas"]["SessionUser"];
+                    };
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        message?: "success";
+                    };
+                };
+            };
+        };
+    };
+    listRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        records?: (components["schemas"]["Record"] | components["schemas"]["MultipleRecord"])[];
+                    };
+                    "application/xml": {
+                        records?: (components["schemas"]["Record"] | components["schemas"]["MultipleRecord"])[];
+                    };
+                    "text/xml": {
+                        records?: (components["schemas"]["Record"] | components["schemas"]["MultipleRecord"])[];
+                    };
+                };
+            };
+        };
+    };
+    readRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record"] | components["schemas"]["MultipleRecord"];
+                    "application/xml": components["schemas"]["Record"] | components["schemas"]["MultipleRecord"];
+                    "text/xml": components["schemas"]["Record"] | components["schemas"]["MultipleRecord"];
+                };
+            };
+        };
+    };
+    writeRecord: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A record version, quoted or not; 0 means only if absent. */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Seconds; capped at the largest lifespan. */
+                    ttl?: number;
+                    /** @description Any JSON value. */
+                    value: unknown;
+                };
+                "application/xml": {
+                    /** @description Seconds; capped at the largest lifespan. */
+                    ttl?: number;
+                    /** @description Any JSON value. */
+                    value: unknown;
+                };
+                "text/xml": {
+                    /** @description Seconds; capped at the largest lifespan. */
+                    ttl?: number;
+                    /** @description Any JSON value. */
+                    value: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                    "application/xml": components["schemas"]["Record"];
+                    "text/xml": components["schemas"]["Record"];
+                };
+            };
+        };
+    };
+    deleteRecord: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A record version, quoted or not; 0 means only if absent. */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                };
+            };
+        };
+    };
+    readEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An entry key: 1 to 256 characters, no control characters, no /, not . or .. */
+                key: string;
+                /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                    "application/xml": components["schemas"]["Record"];
+                    "text/xml": components["schemas"]["Record"];
+                };
+            };
+        };
+    };
+    writeEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A record version, quoted or not; 0 means only if absent. */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description An entry key: 1 to 256 characters, no control characters, no /, not . or .. */
+                key: string;
+                /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Seconds; capped at the largest lifespan. */
+                    ttl?: number;
+                    /** @description Any JSON value. */
+                    value: unknown;
+                };
+                "application/xml": {
+                    /** @description Seconds; capped at the largest lifespan. */
+                    ttl?: number;
+                    /** @description Any JSON value. */
+                    value: unknown;
+                };
+                "text/xml": {
+                    /** @description Seconds; capped at the largest lifespan. */
+                    ttl?: number;
+                    /** @description Any JSON value. */
+                    value: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                    "application/xml": components["schemas"]["Record"];
+                    "text/xml": components["schemas"]["Record"];
+                };
+            };
+        };
+    };
+    deleteEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A record version, quoted or not; 0 means only if absent. */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description An entry key: 1 to 256 characters, no control characters, no /, not . or .. */
+                key: string;
+                /** @description A record name: 1 to 128 of A-Z a-z 0-9 _ . : - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "application/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                    "text/xml": {
+                        /** @constant */
+                        deleted?: true;
+                    };
+                };
+            };
+        };
+    };
+    beginTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                    "application/xml": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                    "text/xml": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                };
+            };
+        };
+    };
+    commitTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                    "application/xml": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                    "text/xml": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                };
+            };
+        };
+    };
+    rollbackTransaction: {
+        parameters: {
+            query?: {
+                all?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                    "application/xml": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                    "text/xml": {
+                        /** @description Transactions (scopes) left open. */
+                        depth: number;
+                    };
+                };
+            };
+        };
+    };
+    transferSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/xml": Record<string, never>;
+                "text/xml": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            201: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        key?: string;
+                        /** Format: date-time */
+                        nextTimeout?: string;
+                    };
+                    "application/xml": {
+                        id?: string;
+                        key?: string;
+                        /** Format: date-time */
+                        nextTimeout?: string;
+                    };
+                    "text/xml": {
+                        id?: string;
+                        key?: string;
+                        /** Format: date-time */
+                        nextTimeout?: string;
+                    };
+                };
+            };
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Seconds; more than the server allows is capped. */
+                    idleTimeout?: number;
+                    /** @description Seconds; more than the server allows is capped. */
+                    lifespan?: number;
+                    queue?: boolean;
+                    /** @enum {string} */
+                    rotation?: "per-request" | "on-privilege-change";
+                };
+                "application/xml": {
+                    /** @description Seconds; more than the server allows is capped. */
+                    idleTimeout?: number;
+                    /** @description Seconds; more than the server allows is capped. */
+                    lifespan?: number;
+                    queue?: boolean;
+                    /** @enum {string} */
+                    rotation?: "per-request" | "on-privilege-change";
+                };
+                "text/xml": {
+                    /** @description Seconds; more than the server allows is capped. */
+                    idleTimeout?: number;
+                    /** @description Seconds; more than the server allows is capped. */
+                    lifespan?: number;
+                    queue?: boolean;
+                    /** @enum {string} */
+                    rotation?: "per-request" | "on-privilege-change";
+                };
+            };
+        };
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            201: {
+                headers: {
+                    /** @description The next timeout. */
+                    "Session-Expires"?: string;
+                    /** @description The session id. */
+                    "Session-Id"?: string;
+                    /** @description The key to send on the next request. */
+                    "Session-Key"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedSession"];
+                    "application/xml": components["schemas"]["CreatedSession"];
+                    "text/xml": components["schemas"]["CreatedSession"];
+                };
+            };
+        };
+    };
+}

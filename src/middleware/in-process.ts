@@ -1,5 +1,5 @@
 import { TesseraError } from '../core/errors.js';
-import type { Client, SessionContext } from '../service/context.js';
+import { acceptedContext, Rekeyed, type Client, type SessionContext } from '../service/context.js';
 import type { Tessera } from '../service/tessera.js';
 import type {
   Answer, ConfirmAnswer, CreateSessionOptions, Credentials, HoldAnswer, HoldBody, HoldsList, LoginAnswer, LoginBody, RecordAnswer, RecordList,
@@ -37,28 +37,45 @@ export class InProcessSession implements SessionApi {
     return this.current.key;
   }
 
-  private run<T>(work: (ctx: SessionContext) => Promise<T> | T, rotate = true): Promise<T> {
+  private run<T>(work: (ctx: SessionContext) => Promise<T | Rekeyed<T>> | T, rotate = true): Promise<T> {
     const go = this.tail.then(() => this.turn(work, rotate));
     this.tail = go.catch(() => undefined);
     return go;
   }
 
-  private async turn<T>(work: (ctx: SessionContext) => Promise<T> | T, rotate: boolean): Promise<T> {
+  /** One request: the session's turn, its credentials accepted, one use case; the key to send next kept. */
+  private async turn<T>(work: (ctx: SessionContext) => Promise<T | Rekeyed<T>> | T, rotate: boolean): Promise<T> {
     const { id, key } = this.current;
     const release = await this.tessera.takeTurn(this.client, id);
     if (!release) throw new TesseraError('SESSION_INVALID');
     try {
-      const ctx = await this.tessera.authenticate(this.client, id, key, { rotate });
+      let ctx: SessionContext;
       try {
-        if (ctx.transactionDepth !== 0) await this.tessera.transactions.enter(ctx);
-        return await work(ctx);
-      } finally {
-        // Login and logout change ctx.key themselves; errors after acceptance carry the key too.
-        this.update({ id: ctx.session.id, key: ctx.key });
+        ctx = await this.tessera.enter(this.client, id, key, { rotate });
+      } catch (e) {
+        this.accepted(e); // TRANSACTION_ABORTED: accepted, rotated, then refused
+        throw e;
+      }
+      this.update({ id: ctx.session.id, key: ctx.key });
+      try {
+        const done = await work(ctx);
+        if (!(done instanceof Rekeyed)) return done;
+        // Login and logout give the session a new key.
+        this.update({ id: done.ctx.session.id, key: done.ctx.key });
+        return done.answer;
+      } catch (e) {
+        this.accepted(e);
+        throw e;
       }
     } finally {
       await release();
     }
+  }
+
+  /** An error raised after the credentials were accepted carries the key to send next. */
+  private accepted(e: unknown): void {
+    const ctx = acceptedContext(e);
+    if (ctx) this.update({ id: ctx.session.id, key: ctx.key });
   }
 
   private update(c: Credentials): void {
@@ -80,11 +97,11 @@ export class InProcessSession implements SessionApi {
   }
 
   login(body: LoginBody): Promise<LoginAnswer> {
-    return this.run(async (ctx) => as(await this.tessera.users.login(ctx, body)), false);
+    return this.run(async (ctx) => as<Rekeyed<LoginAnswer>>(await this.tessera.users.login(ctx, body)), false);
   }
 
   logout(): Promise<Answer<'/v1/session/logout', 'post'>> {
-    return this.run(async (ctx) => as(await this.tessera.users.logout(ctx)), false);
+    return this.run(async (ctx) => as<Rekeyed<Answer<'/v1/session/logout', 'post'>>>(await this.tessera.users.logout(ctx)), false);
   }
 
   authorize(anyOf: string[]): Promise<Answer<'/v1/session/authorize', 'post'>> {
@@ -94,9 +111,8 @@ export class InProcessSession implements SessionApi {
   transfer(): Promise<TransferAnswer> {
     return this.run(async (ctx) => {
       const created = await this.tessera.transfer(ctx);
-      ctx.session = { ...ctx.session, id: created.id };
-      ctx.key = created.key;
-      return as(created);
+      this.update({ id: created.id, key: created.key });
+      return as<TransferAnswer>(created);
     });
   }
 
