@@ -6,6 +6,7 @@ import type { TesseraConfig } from '../core/config.js';
 import type { SessionContext } from './context.js';
 import type { SessionStore, StoredRecord } from '../store/contract.js';
 import { entryView, type EntryView } from './views.js';
+import { sweepInBatches } from '../store/sweep.js';
 
 /** Reads a record as the session sees it, with the service's read checks (declared name, read roles). */
 export type RecordReader = (ctx: SessionContext, name: string) => Promise<StoredRecord[]>;
@@ -57,12 +58,7 @@ export class Cursors {
 
   /** Removes cursors unused past the cursor timeout. How many. */
   async sweep(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.store.sweepExpiredCursors(MAX_SWEEP_BATCH);
-      total += n;
-      if (n < MAX_SWEEP_BATCH) return total;
-    }
+    return sweepInBatches((limit) => this.store.sweepExpiredCursors(limit));
   }
 }
 

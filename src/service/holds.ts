@@ -8,6 +8,7 @@ import type { TesseraConfig } from '../core/config.js';
 import type { HoldEventType, SessionContext } from './context.js';
 export type { HoldEventType } from './context.js';
 import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../store/contract.js';
+import { sweepInBatches } from '../store/sweep.js';
 
 /** A hold as the wire shows it: `resource` for an exclusive hold, `pool` and `quantity` for a pool. */
 export interface HoldView {
@@ -166,13 +167,9 @@ export class Holds {
 
   /** Announces holds that expired (hold.expired), each once. Returns how many. */
   async sweep(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const expired = await this.store.sweepExpiredHolds(MAX_SWEEP_BATCH);
+    return sweepInBatches((limit) => this.store.sweepExpiredHolds(limit), (expired) => {
       for (const h of expired) this.emit('hold.expired', { id: h.sessionId }, h.name);
-      total += expired.length;
-      if (expired.length < MAX_SWEEP_BATCH) return total;
-    }
+    });
   }
 
   private ttl(b: Record<string, unknown>): number {

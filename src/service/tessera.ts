@@ -20,6 +20,7 @@ export type { Release } from '../store/queue.js';
 import { afterAccepted, Rekeyed, type Unwrapped, type Client, type CreatedSession, type SessionContext, type SessionView } from './context.js';
 export type { Client, CreatedSession, Rekeyed, SessionContext, SessionView, TesseraEvent } from './context.js';
 export { acceptedContext } from './context.js';
+import { sweepInBatches } from '../store/sweep.js';
 
 export interface TesseraOptions {
   /** The server config (validated here); see docs/configuration.md. */
@@ -29,7 +30,6 @@ export interface TesseraOptions {
   clock?: Clock;
 }
 
-const MAX_SWEEP_BATCH = 1000;
 
 /**
  * The use cases of Tessera over one store. The HTTP server is a thin face over
@@ -404,13 +404,9 @@ export class Tessera {
     await this.holds.sweep();
     await this.transactions.sweep();
     await this.cursors.sweep();
-    let total = 0;
-    for (;;) {
-      const expired = await this.store.sweepExpired(MAX_SWEEP_BATCH);
+    return sweepInBatches((limit) => this.store.sweepExpired(limit), (expired) => {
       for (const s of expired) this.shared.ended('session.expired', s);
-      total += expired.length;
-      if (expired.length < MAX_SWEEP_BATCH) return total;
-    }
+    });
   }
 
   async close(): Promise<void> {

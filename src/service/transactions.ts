@@ -5,11 +5,10 @@ import type { SessionInfo } from '../core/session.js';
 import type { TesseraConfig } from '../core/config.js';
 import type { SessionContext } from './context.js';
 import type { AcquiredHold, SessionStore, StoredHold } from '../store/contract.js';
+import { sweepInBatches } from '../store/sweep.js';
 
 /** Publishes `hold.released` for a hold a rollback gave back. */
 export type ReleaseEmitter = (session: { id: string; user?: SessionInfo['user'] }, resource: string) => void;
-
-const MAX_SWEEP_BATCH = 1000;
 
 /**
  * Section 6: transactions as a stack of scopes per session, kept in the store
@@ -81,13 +80,9 @@ export class Transactions {
 
   /** Rolls back the scopes idle past the transaction timeout. How many sessions. */
   async sweep(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const aborted = await this.store.sweepExpiredTransactions(MAX_SWEEP_BATCH);
+    return sweepInBatches((limit) => this.store.sweepExpiredTransactions(limit), (aborted) => {
       for (const a of aborted) this.emitReleased({ id: a.sessionId }, a.released);
-      total += aborted.length;
-      if (aborted.length < MAX_SWEEP_BATCH) return total;
-    }
+    });
   }
 
   private emitReleased(session: { id: string; user?: SessionInfo['user'] }, holds: StoredHold[]): void {

@@ -3,18 +3,26 @@ import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
 import type { RequestQueue } from './queue.js';
 
 /**
- * The storage contract. Every method is ONE atomic step in the engine: one
- * SQLite transaction, one pass over the memory maps, and (for Redis) one Lua
- * script over keys that share the `{sessionId}` hash tag. The service never
- * reads a whole session, changes it and writes it back.
+ * The storage contract, in named slices; `SessionStore` is all of them. Every
+ * method is ONE atomic step in the engine: one SQLite transaction, one pass
+ * over the memory maps, and (for Redis) one Lua script over keys that share
+ * the `{sessionId}` hash tag. The service never reads a whole session,
+ * changes it and writes it back.
  *
  * Engines decide expiry by their own clock: a session or record past its
  * expiry reads as absent even before a sweep removes it.
+ *
+ * The memory and SQLite engines implement each slice in a file named after
+ * it (src/store/memory/holds.ts, src/store/sqlite/holds.ts, ...); each slice's
+ * sweep (UpkeepSteps) is implemented beside the slice's other steps.
  */
-export interface SessionStore {
+export interface SessionStore extends SessionSteps, RecordSteps, HoldSteps, UserSteps, TransactionSteps, CursorSteps, UpkeepSteps {
   /** `memory`, `sqlite`, `redis`, ... */
   readonly kind: string;
+}
 
+/** Sessions: their creation, keys, privilege, end and move. */
+export interface SessionSteps {
   createSession(session: SessionInfo, keyHash: Buffer): Promise<void>;
 
   /** The live session with this id, or null. No side effects. */
@@ -22,9 +30,11 @@ export interface SessionStore {
 
   /**
    * Checks a presented key and, in the same step, rotates it and records the
-   * access (lastAccessAt, nextTimeout). See `Authentication` for outcomes.
-   * A session owned by another client (when `client` is not null) is
-   * treated exactly like an unknown one, with no side effect.
+   * access (lastAccessAt, nextTimeout); a superseded key revokes the session.
+   * The decision is `decideAuthentication` (core/authenticate.ts), the same
+   * on every engine. See `Authentication` for outcomes. A session owned by
+   * another client (when `client` is not null) is treated exactly like an
+   * unknown one, with no side effect.
    */
   authenticate(request: AuthRequest): Promise<Authentication>;
 
@@ -42,6 +52,27 @@ export interface SessionStore {
    */
   changePrivilege(id: string, next: KeyRotation, user: SessionUser | null): Promise<SessionInfo | null>;
 
+  /**
+   * Ends a session and removes everything it owns, releasing its live holds
+   * in the same step (its claims stay: a sale is permanent). The ended
+   * session, or null.
+   */
+  endSession(id: string): Promise<EndedSession | null>;
+
+  /**
+   * Moves a live session to a new id and key (no superseded keys): same client,
+   * user, settings, records, holds and claims; the old id is gone. Null when
+   * the session is not live.
+   */
+  transferSession(oldId: string, newId: string, keyHash: Buffer): Promise<SessionInfo | null>;
+}
+
+/**
+ * Records. While a transaction is open (TransactionSteps), putRecord and
+ * deleteRecord write into the innermost scope, and getRecord and listRecords
+ * see the records with the scopes overlaid (rules in core/transactions.ts).
+ */
+export interface RecordSteps {
   /** Writes a record (or one entry of a multiple record) if the version rule holds; into the innermost scope when one is open. */
   putRecord(sessionId: string, write: RecordWrite): Promise<StoredRecord>;
 
@@ -56,37 +87,15 @@ export interface SessionStore {
 
   /** Restarts the expiry clock of every live record with a ttl. */
   touchRecords(sessionId: string): Promise<void>;
+}
 
-  /**
-   * Ends a session and removes everything it owns, releasing its live holds
-   * in the same step (its claims stay: a sale is permanent). The ended
-   * session, or null.
-   */
-  endSession(id: string): Promise<EndedSession | null>;
-
-  /**
-   * Removes what expired by the store's clock, at most `limit` sessions, at a
-   * cost that grows with what expired, not with what is stored. Returns the
-   * sessions removed; their live holds are released in the same step.
-   */
-  sweepExpired(limit: number): Promise<EndedSession[]>;
-
-  /** Throws when the store cannot be reached. */
-  ping(): Promise<void>;
-
-  /**
-   * A per-session line of requests that spans every node sharing this store
-   * (section 4). Absent: the service's in-process SessionQueue is enough.
-   */
-  createQueue?(timeoutMs: number): RequestQueue;
-
-  close(): Promise<void>;
-
-  // ---- holds (section 9) and transfer (section 10) ---------------------------
-  // Expiry is the store's clock. A hold past its expiry blocks nobody and
-  // counts for no pool, swept or not. Names are one namespace: a name is a pool
-  // when it has a capacity (setPool), else an exclusive resource.
-
+/**
+ * Holds (section 9) and the sale. Expiry is the store's clock. A hold past
+ * its expiry blocks nobody and counts for no pool, swept or not. Names are one
+ * namespace: a name is a pool when it has a capacity (setPool), else an
+ * exclusive resource.
+ */
+export interface HoldSteps {
   /**
    * Takes an exclusive hold on every name, or none: HOLD_CONFLICT (details.conflicts)
    * when another session holds one live or one is claimed. A live hold of this
@@ -101,8 +110,9 @@ export interface SessionStore {
   holdPool(sessionId: string, pool: string, quantity: number, ttlMs: number, sessionExpiry?: number): Promise<AcquiredHold>;
 
   /**
-   * The session's live holds and claims, and the holds that expired since the
-   * last call: those are dropped in the same step, so each is reported once.
+   * Reads AND DROPS: the session's live holds and claims, plus the holds that
+   * expired since the last call, which this same step deletes (so each expired
+   * hold is reported once, and a second call no longer lists it).
    */
   readHolds(sessionId: string): Promise<SessionHolds>;
 
@@ -123,13 +133,6 @@ export interface SessionStore {
    */
   confirmHolds(sessionId: string, names: string[] | null): Promise<StoredClaim[]>;
 
-  /**
-   * Moves a live session to a new id and key (no superseded keys): same client,
-   * user, settings, records, holds and claims; the old id is gone. Null when
-   * the session is not live.
-   */
-  transferSession(oldId: string, newId: string, keyHash: Buffer): Promise<SessionInfo | null>;
-
   /** Sets a pool's capacity (HOLD_CONFLICT when the name is held or claimed as a resource). */
   setPool(name: string, capacity: number): Promise<PoolInfo>;
 
@@ -138,15 +141,14 @@ export interface SessionStore {
 
   /** Live holds whose names start with `prefix`, by name, at most `limit`. */
   listHolds(prefix: string, limit: number): Promise<StoredHold[]>;
+}
 
-  /** Holds that expired and were not reported by a sweep yet (each once), at most `limit`. */
-  sweepExpiredHolds(limit: number): Promise<StoredHold[]>;
-
-  // ---- users
-  // Users, the index of sessions by user, and login throttling. The index is
-  // kept exact: a session leaves it when it ends, expires (reads filter by the
-  // store's clock before any sweep), is revoked, or changes user.
-
+/**
+ * Users, the index of sessions by user, and login throttling. The index is
+ * kept exact: a session leaves it when it ends, expires (reads filter by the
+ * store's clock before any sweep), is revoked, or changes user.
+ */
+export interface UserSteps {
   getUser(name: string): Promise<StoredUser | null>;
 
   /** Every user, by name. */
@@ -190,16 +192,17 @@ export interface SessionStore {
 
   /** The attempt logged at `at` succeeded: it no longer counts as a failure. */
   settleLoginAttempt(keys: string[], at: number): Promise<void>;
-  // ---- scopes and cursors (sections 6 and 7) ----------------------------------
-  // A session's scopes live in the store (so a restarted or another node finds
-  // them): a stack of depths whose buffered record writes only this session
-  // sees. The record methods above read and write through them: while a scope
-  // is open, putRecord and deleteRecord write into the innermost one, and
-  // getRecord and listRecords see the records with the scopes overlaid (rules
-  // in core/scopes.ts). Every scope of a session shares one deadline, moved
-  // by each request; past it they are rolled back (by the next request or the
-  // sweep) and the abort is reported once.
+}
 
+/**
+ * Transactions (section 6). A session's transaction scopes live in the store
+ * (so a restarted or another node finds them): a stack of depths whose
+ * buffered record writes only this session sees (RecordSteps read and write
+ * through them). Every scope of a session shares one deadline, moved by each
+ * request; past it they are rolled back (by the next request or the sweep)
+ * and the abort is reported once.
+ */
+export interface TransactionSteps {
   /**
    * At the start of each request of the session: rolls every scope back if
    * their deadline passed (releasing the holds they took), moves the deadline
@@ -225,10 +228,10 @@ export interface SessionStore {
 
   /** Rolls back every scope and closes every cursor of a live session (before a transfer). The holds released. */
   endTransactions(sessionId: string): Promise<StoredHold[]>;
+}
 
-  /** Rolls back the scopes whose deadline passed, at most `limit` sessions, through an index by deadline; each abort is reported to its session's next request. */
-  sweepExpiredTransactions(limit: number): Promise<TransactionRollback[]>;
-
+/** Cursors (section 7): a page-by-page read over a snapshot of one record's entries. */
+export interface CursorSteps {
   /** Stores a cursor over a snapshot of entries (LIMIT_EXCEEDED past maxCursors per session). */
   openCursor(sessionId: string, cursor: NewCursor, maxCursors: number): Promise<void>;
 
@@ -237,15 +240,42 @@ export interface SessionStore {
 
   /** Closes a cursor of this session; false when unknown or expired. */
   closeCursor(sessionId: string, cursorId: string): Promise<boolean>;
+}
+
+/**
+ * Upkeep: the sweeps (each bounded by `limit`, at a cost that grows with what
+ * expired, not with what is stored; the service runs them in batches with
+ * `sweepInBatches`, store/sweep.ts), the health check, the shared request
+ * queue and closing. Each sweep is implemented beside its slice's steps.
+ */
+export interface UpkeepSteps {
+  /**
+   * Removes what expired by the store's clock, at most `limit` sessions.
+   * Returns the sessions removed, each once; their live holds are released in
+   * the same step.
+   */
+  sweepExpired(limit: number): Promise<EndedSession[]>;
+
+  /** Holds that expired and were not reported by a sweep yet (each once), at most `limit`. */
+  sweepExpiredHolds(limit: number): Promise<StoredHold[]>;
+
+  /** Rolls back the scopes whose deadline passed, at most `limit` sessions, through an index by deadline; each abort is reported to its session's next request. */
+  sweepExpiredTransactions(limit: number): Promise<TransactionRollback[]>;
 
   /** Removes cursors unused past their deadline, at most `limit`. How many. */
   sweepExpiredCursors(limit: number): Promise<number>;
-}
 
-/** The scope and cursor steps, as each engine implements them (in its *-scopes and *-cursors files). */
-export type TransactionSteps = Pick<SessionStore, 'enterTransactions' | 'openTransaction' | 'commitTransaction' | 'rollbackTransaction' | 'noteTransactionHolds'
-  | 'endTransactions' | 'sweepExpiredTransactions'>;
-export type CursorSteps = Pick<SessionStore, 'openCursor' | 'readCursor' | 'closeCursor' | 'sweepExpiredCursors'>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+
+  /**
+   * A per-session line of requests that spans every node sharing this store
+   * (section 4). Absent: the service's in-process SessionQueue is enough.
+   */
+  createQueue?(timeoutMs: number): RequestQueue;
+
+  close(): Promise<void>;
+}
 
 export interface TransactionState {
   /** Scopes open now. */

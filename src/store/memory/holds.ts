@@ -1,17 +1,15 @@
-import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
 import { ExpiryWheel } from '../../core/expiry-wheel.js';
 import {
   nameOrder, checkConfirm, claimOf, isLiveHold, planPoolHold, planResourceHolds, poolAvailable, type PlannedHold,
 } from '../../core/holds.js';
-import { nextTimeoutOf, type SessionInfo } from '../../core/session.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../contract.js';
-import type { MemoryEntry } from './state.js';
+import type { AcquiredHold, HoldSteps, StoredClaim, StoredHold, UpkeepSteps } from '../contract.js';
+import type { MemoryState } from './state.js';
 
-type HoldMethods = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
-  | 'confirmHolds' | 'transferSession' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
-
-export interface MemoryHolds extends HoldMethods {
+export interface MemoryHolds {
+  steps: HoldSteps & Pick<UpkeepSteps, 'sweepExpiredHolds'>;
+  /** Moves every hold and claim of a session to its new id (inside transferSession's step). */
+  moveSession(oldId: string, newId: string): void;
   /** Drops every hold of a session as it is removed (inside the caller's step). The live ones. */
   dropSession(id: string): StoredHold[];
   /** The session's hold on a name, live or not: the stored object itself, for a scope's rollback (inside its step). */
@@ -24,7 +22,8 @@ export interface MemoryHolds extends HoldMethods {
  * Holds, pools, fences and claims of the memory engine. Each method is one
  * synchronous pass (no await inside), so it is atomic in this process.
  */
-export function memoryHolds(clock: Clock, sessions: Map<string, MemoryEntry>, sessionWheel: ExpiryWheel<string>): MemoryHolds {
+export function memoryHolds(state: MemoryState): MemoryHolds {
+  const { clock, sessions } = state;
   /** session -> name -> hold, and name -> session -> the same hold object. */
   const bySession = new Map<string, Map<string, StoredHold>>();
   const byName = new Map<string, Map<string, StoredHold>>();
@@ -117,89 +116,7 @@ export function memoryHolds(clock: Clock, sessions: Map<string, MemoryEntry>, se
       return own.filter((h) => isLiveHold(h, now)).map(copy);
     },
 
-    async holdResources(sessionId, names, ttlMs) {
-      const now = clock();
-      requireLive(sessionId, now);
-      const plan = planResourceHolds(names.map((name) => {
-        const mine = ownLive(sessionId, name, now);
-        return {
-          name, isPool: pools.has(name), claimed: (claims.get(name)?.size ?? 0) > 0,
-          heldByOther: liveOthers(name, sessionId, now).length > 0,
-          mine: mine && mine.quantity === null ? mine : null, fence: fences.get(name) ?? 0,
-        };
-      }), now, ttlMs);
-      return plan.map((p) => grant(sessionId, p, null));
-    },
-
-    async holdPool(sessionId, pool, quantity, ttlMs) {
-      const now = clock();
-      requireLive(sessionId, now);
-      const mine = ownLive(sessionId, pool, now);
-      const p = planPoolHold({
-        name: pool, capacity: pools.get(pool) ?? null, heldByOthers: unitsOf(liveOthers(pool, sessionId, now)),
-        claimed: unitsOf(claims.get(pool)?.values() ?? []),
-        mine: mine && mine.quantity !== null ? { quantity: mine.quantity, token: mine.token, expiresAt: mine.expiresAt } : null,
-        fence: fences.get(pool) ?? 0,
-      }, quantity, now, ttlMs);
-      return grant(sessionId, p, p.quantity);
-    },
-
-    async readHolds(sessionId) {
-      const now = clock();
-      requireLive(sessionId, now);
-      const own = [...bySession.get(sessionId)?.values() ?? []].sort(nameOrder);
-      const expired = own.filter((h) => !isLiveHold(h, now));
-      expired.forEach(drop);
-      return {
-        live: own.filter((h) => isLiveHold(h, now)).map(copy),
-        expired: expired.map((h) => ({ ...h, announced: announced.has(h) })),
-        claims: claimsOfSession(sessionId),
-      };
-    },
-
-    async renewHolds(sessionId, ttlMs) {
-      const now = clock();
-      requireLive(sessionId, now);
-      const live = [...bySession.get(sessionId)?.values() ?? []].filter((h) => isLiveHold(h, now)).sort(nameOrder);
-      for (const h of live) {
-        h.expiresAt = Math.max(h.expiresAt, now + ttlMs);
-        wheel.set(h, h.expiresAt);
-      }
-      return live.map(copy);
-    },
-
-    async releaseHolds(sessionId, names) {
-      const now = clock();
-      requireLive(sessionId, now);
-      const own = bySession.get(sessionId);
-      const targets = (names ?? [...own?.keys() ?? []]).map((n) => own?.get(n)).filter((h): h is StoredHold => h !== undefined);
-      targets.forEach(drop);
-      return targets.filter((h) => isLiveHold(h, now)).sort(nameOrder).map(copy);
-    },
-
-    async confirmHolds(sessionId, names) {
-      const now = clock();
-      requireLive(sessionId, now);
-      const ok = checkConfirm(names, bySession.get(sessionId) ?? new Map(), now,
-        (h) => (fences.get(h.name) ?? 0) === h.token && (claims.get(h.name)?.size ?? 0) === 0);
-      return ok.map((h) => {
-        drop(h);
-        const claim = claimOf(h, claims.get(h.name)?.get(sessionId) ?? null, now);
-        setClaim(claim);
-        return { ...claim };
-      });
-    },
-
-    async transferSession(oldId, newId, keyHash) {
-      const now = clock();
-      const e = sessions.get(oldId);
-      if (!e || e.session.nextTimeout <= now) return null;
-      const session: SessionInfo = { ...e.session, id: newId, lastAccessAt: now };
-      session.nextTimeout = nextTimeoutOf(session, now);
-      sessions.delete(oldId);
-      sessionWheel.delete(oldId);
-      sessions.set(newId, { session, keys: { keyHash, superseded: Buffer.alloc(0), graceUntil: 0, graceSalt: null }, records: e.records });
-      sessionWheel.set(newId, session.nextTimeout);
+    moveSession(oldId, newId) {
       const own = bySession.get(oldId);
       if (own) {
         bySession.delete(oldId);
@@ -219,54 +136,128 @@ export function memoryHolds(clock: Clock, sessions: Map<string, MemoryEntry>, se
           setClaim({ ...c, sessionId: newId });
         }
       }
-      return { ...session };
     },
 
-    async setPool(name, capacity) {
-      const now = clock();
-      const holders = [...byName.get(name)?.values() ?? []].filter((h) => blocks(h, now));
-      const claimed = [...claims.get(name)?.values() ?? []];
-      if (holders.some((h) => h.quantity === null) || claimed.some((c) => c.quantity === null)) {
-        throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
-      }
-      pools.set(name, capacity);
-      return { name, capacity, available: poolAvailable(capacity, unitsOf(holders), unitsOf(claimed)) };
-    },
+    steps: {
+      async holdResources(sessionId, names, ttlMs) {
+        const now = clock();
+        requireLive(sessionId, now);
+        const plan = planResourceHolds(names.map((name) => {
+          const mine = ownLive(sessionId, name, now);
+          return {
+            name, isPool: pools.has(name), claimed: (claims.get(name)?.size ?? 0) > 0,
+            heldByOther: liveOthers(name, sessionId, now).length > 0,
+            mine: mine && mine.quantity === null ? mine : null, fence: fences.get(name) ?? 0,
+          };
+        }), now, ttlMs);
+        return plan.map((p) => grant(sessionId, p, null));
+      },
 
-    async freeClaims(name) {
-      const freed = claims.get(name);
-      if (!freed) return 0;
-      claims.delete(name);
-      for (const id of freed.keys()) {
-        claimsOf.get(id)?.delete(name);
-        if (claimsOf.get(id)?.size === 0) claimsOf.delete(id);
-      }
-      return freed.size;
-    },
+      async holdPool(sessionId, pool, quantity, ttlMs) {
+        const now = clock();
+        requireLive(sessionId, now);
+        const mine = ownLive(sessionId, pool, now);
+        const p = planPoolHold({
+          name: pool, capacity: pools.get(pool) ?? null, heldByOthers: unitsOf(liveOthers(pool, sessionId, now)),
+          claimed: unitsOf(claims.get(pool)?.values() ?? []),
+          mine: mine && mine.quantity !== null ? { quantity: mine.quantity, token: mine.token, expiresAt: mine.expiresAt } : null,
+          fence: fences.get(pool) ?? 0,
+        }, quantity, now, ttlMs);
+        return grant(sessionId, p, p.quantity);
+      },
 
-    async listHolds(prefix, limit) {
-      const now = clock();
-      const out: StoredHold[] = [];
-      for (const name of [...byName.keys()].filter((n) => n.startsWith(prefix)).sort()) {
-        for (const h of [...byName.get(name)!.values()].sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))) {
-          if (out.length >= limit) return out;
-          if (isLiveHold(h, now)) out.push(copy(h));
+      async readHolds(sessionId) {
+        const now = clock();
+        requireLive(sessionId, now);
+        const own = [...bySession.get(sessionId)?.values() ?? []].sort(nameOrder);
+        const expired = own.filter((h) => !isLiveHold(h, now));
+        expired.forEach(drop);
+        return {
+          live: own.filter((h) => isLiveHold(h, now)).map(copy),
+          expired: expired.map((h) => ({ ...h, announced: announced.has(h) })),
+          claims: claimsOfSession(sessionId),
+        };
+      },
+
+      async renewHolds(sessionId, ttlMs) {
+        const now = clock();
+        requireLive(sessionId, now);
+        const live = [...bySession.get(sessionId)?.values() ?? []].filter((h) => isLiveHold(h, now)).sort(nameOrder);
+        for (const h of live) {
+          h.expiresAt = Math.max(h.expiresAt, now + ttlMs);
+          wheel.set(h, h.expiresAt);
         }
-      }
-      return out;
-    },
+        return live.map(copy);
+      },
 
-    async sweepExpiredHolds(limit) {
-      const now = clock();
-      const out: StoredHold[] = [];
-      for (const h of wheel.takeDue(now, limit)) {
-        if (isLiveHold(h, now)) wheel.set(h, h.expiresAt); // the wheel rounds up to the second
-        else {
-          announced.add(h);
-          out.push(copy(h));
+      async releaseHolds(sessionId, names) {
+        const now = clock();
+        requireLive(sessionId, now);
+        const own = bySession.get(sessionId);
+        const targets = (names ?? [...own?.keys() ?? []]).map((n) => own?.get(n)).filter((h): h is StoredHold => h !== undefined);
+        targets.forEach(drop);
+        return targets.filter((h) => isLiveHold(h, now)).sort(nameOrder).map(copy);
+      },
+
+      async confirmHolds(sessionId, names) {
+        const now = clock();
+        requireLive(sessionId, now);
+        const ok = checkConfirm(names, bySession.get(sessionId) ?? new Map(), now,
+          (h) => (fences.get(h.name) ?? 0) === h.token && (claims.get(h.name)?.size ?? 0) === 0);
+        return ok.map((h) => {
+          drop(h);
+          const claim = claimOf(h, claims.get(h.name)?.get(sessionId) ?? null, now);
+          setClaim(claim);
+          return { ...claim };
+        });
+      },
+
+      async setPool(name, capacity) {
+        const now = clock();
+        const holders = [...byName.get(name)?.values() ?? []].filter((h) => blocks(h, now));
+        const claimed = [...claims.get(name)?.values() ?? []];
+        if (holders.some((h) => h.quantity === null) || claimed.some((c) => c.quantity === null)) {
+          throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
         }
-      }
-      return out;
+        pools.set(name, capacity);
+        return { name, capacity, available: poolAvailable(capacity, unitsOf(holders), unitsOf(claimed)) };
+      },
+
+      async freeClaims(name) {
+        const freed = claims.get(name);
+        if (!freed) return 0;
+        claims.delete(name);
+        for (const id of freed.keys()) {
+          claimsOf.get(id)?.delete(name);
+          if (claimsOf.get(id)?.size === 0) claimsOf.delete(id);
+        }
+        return freed.size;
+      },
+
+      async listHolds(prefix, limit) {
+        const now = clock();
+        const out: StoredHold[] = [];
+        for (const name of [...byName.keys()].filter((n) => n.startsWith(prefix)).sort()) {
+          for (const h of [...byName.get(name)!.values()].sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))) {
+            if (out.length >= limit) return out;
+            if (isLiveHold(h, now)) out.push(copy(h));
+          }
+        }
+        return out;
+      },
+
+      async sweepExpiredHolds(limit) {
+        const now = clock();
+        const out: StoredHold[] = [];
+        for (const h of wheel.takeDue(now, limit)) {
+          if (isLiveHold(h, now)) wheel.set(h, h.expiresAt); // the wheel rounds up to the second
+          else {
+            announced.add(h);
+            out.push(copy(h));
+          }
+        }
+        return out;
+      },
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
 import { ExpiryWheel } from '../../core/expiry-wheel.js';
 import { isLive } from '../../core/records.js';
@@ -6,12 +5,13 @@ import {
   mergeNotes, NAME_MARK, noteHeld, overlay, planHoldRollback, planScopedDelete, planScopedWrite, rowOrder,
   type HoldNote, type ScopeOp, type ScopeRow,
 } from '../../core/transactions.js';
-import type { RecordWrite, TransactionRollback, StoredHold, StoredRecord, TransactionSteps } from '../contract.js';
+import type { RecordWrite, TransactionRollback, StoredHold, StoredRecord, TransactionSteps, UpkeepSteps } from '../contract.js';
 import type { MemoryHolds } from './holds.js';
-import type { MemoryEntry } from './state.js';
+import type { MemoryEntry, MemoryState } from './state.js';
 
-/** Scopes of the memory engine; the record helpers run inside memory.ts's record steps and answer null when no scope is open. */
-export interface MemoryTransactions extends TransactionSteps {
+/** Transactions of the memory engine; the record helpers run inside records.ts's steps and answer null when no scope is open. */
+export interface MemoryTransactions {
+  steps: TransactionSteps & Pick<UpkeepSteps, 'sweepExpiredTransactions'>;
   /** Whether the session has scopes open or an abort to report. */
   hasState(id: string): boolean;
   put(e: MemoryEntry, w: RecordWrite, now: number): StoredRecord | null;
@@ -37,8 +37,8 @@ interface Head {
 const slot = (name: string, key: string) => `${name}\n${key}`;
 
 /** Each method is one synchronous pass over the maps (no await inside), so it is atomic in this process. */
-export function memoryTransactions(clock: Clock, sessions: Map<string, MemoryEntry>, holds: MemoryHolds,
-  dropCursors: (id: string) => void): MemoryTransactions {
+export function memoryTransactions(state: MemoryState, holds: MemoryHolds, dropCursors: (id: string) => void): MemoryTransactions {
+  const { clock, sessions } = state;
   const heads = new Map<string, Head>();
   const wheel = new ExpiryWheel<string>(clock());
 
@@ -153,91 +153,93 @@ export function memoryTransactions(clock: Clock, sessions: Map<string, MemoryEnt
       wheel.delete(id);
     },
 
-    async enterTransactions(id, timeoutMs) {
-      const now = clock();
-      const h = heads.get(id);
-      if (!h) return { depth: 0, aborted: false, released: [] };
-      if (h.layers.length > 0 && h.deadline <= now) {
-        const released = discardFrom(id, h, 1, now);
-        setDeadline(id, h, now);
-        return { depth: 0, aborted: true, released };
-      }
-      const aborted = h.aborted;
-      h.aborted = false;
-      setDeadline(id, h, now + timeoutMs);
-      return { depth: h.layers.length, aborted, released: [] };
-    },
-
-    async openTransaction(id, timeoutMs, maxDepth) {
-      const now = clock();
-      requireLive(id, now);
-      let h = heads.get(id);
-      if (!h) heads.set(id, (h = { layers: [], deadline: 0, aborted: false }));
-      if (h.layers.length >= maxDepth) {
-        throw new TesseraError('LIMIT_EXCEEDED', `At most ${maxDepth} transactions may be open at once.`, { limit: maxDepth });
-      }
-      h.layers.push({ rows: new Map(), notes: new Map() });
-      h.aborted = false;
-      setDeadline(id, h, now + timeoutMs);
-      return h.layers.length;
-    },
-
-    async commitTransaction(id, timeoutMs) {
-      const now = clock();
-      const e = requireLive(id, now);
-      const h = requireOpen(id);
-      const child = h.layers.pop()!;
-      const parent = h.layers[h.layers.length - 1];
-      if (parent) {
-        for (const r of child.rows.values()) if (r.op === 'drop') dropRowsOfName(parent, r.name);
-        for (const [k, r] of child.rows) parent.rows.set(k, r);
-        mergeNotes(parent.notes, child.notes.values());
-      } else {
-        apply(e, child);
-      }
-      setDeadline(id, h, now + timeoutMs);
-      return h.layers.length;
-    },
-
-    async rollbackTransaction(id, all, timeoutMs) {
-      const now = clock();
-      requireLive(id, now);
-      const h = requireOpen(id);
-      const released = discardFrom(id, h, all ? 1 : h.layers.length, now);
-      setDeadline(id, h, now + timeoutMs);
-      return { sessionId: id, depth: h.layers.length, released };
-    },
-
-    async noteTransactionHolds(id, held, added) {
-      const h = heads.get(id);
-      if (!h || h.layers.length === 0) return;
-      noteHeld(h.layers[h.layers.length - 1].notes, held, added);
-    },
-
-    async endTransactions(id) {
-      const h = heads.get(id);
-      const released = h ? discardFrom(id, h, 1, clock()) : [];
-      heads.delete(id);
-      wheel.delete(id);
-      dropCursors(id);
-      return released;
-    },
-
-    async sweepExpiredTransactions(limit) {
-      const now = clock();
-      const out: TransactionRollback[] = [];
-      for (const id of wheel.takeDue(now, limit)) {
+    steps: {
+      async enterTransactions(id, timeoutMs) {
+        const now = clock();
         const h = heads.get(id);
-        if (!h || h.layers.length === 0) continue;
-        if (h.deadline > now) {
-          wheel.set(id, h.deadline);
-          continue;
+        if (!h) return { depth: 0, aborted: false, released: [] };
+        if (h.layers.length > 0 && h.deadline <= now) {
+          const released = discardFrom(id, h, 1, now);
+          setDeadline(id, h, now);
+          return { depth: 0, aborted: true, released };
         }
-        const released = discardFrom(id, h, 1, now);
-        h.aborted = true;
-        out.push({ sessionId: id, depth: 0, released });
-      }
-      return out;
+        const aborted = h.aborted;
+        h.aborted = false;
+        setDeadline(id, h, now + timeoutMs);
+        return { depth: h.layers.length, aborted, released: [] };
+      },
+
+      async openTransaction(id, timeoutMs, maxDepth) {
+        const now = clock();
+        requireLive(id, now);
+        let h = heads.get(id);
+        if (!h) heads.set(id, (h = { layers: [], deadline: 0, aborted: false }));
+        if (h.layers.length >= maxDepth) {
+          throw new TesseraError('LIMIT_EXCEEDED', `At most ${maxDepth} transactions may be open at once.`, { limit: maxDepth });
+        }
+        h.layers.push({ rows: new Map(), notes: new Map() });
+        h.aborted = false;
+        setDeadline(id, h, now + timeoutMs);
+        return h.layers.length;
+      },
+
+      async commitTransaction(id, timeoutMs) {
+        const now = clock();
+        const e = requireLive(id, now);
+        const h = requireOpen(id);
+        const child = h.layers.pop()!;
+        const parent = h.layers[h.layers.length - 1];
+        if (parent) {
+          for (const r of child.rows.values()) if (r.op === 'drop') dropRowsOfName(parent, r.name);
+          for (const [k, r] of child.rows) parent.rows.set(k, r);
+          mergeNotes(parent.notes, child.notes.values());
+        } else {
+          apply(e, child);
+        }
+        setDeadline(id, h, now + timeoutMs);
+        return h.layers.length;
+      },
+
+      async rollbackTransaction(id, all, timeoutMs) {
+        const now = clock();
+        requireLive(id, now);
+        const h = requireOpen(id);
+        const released = discardFrom(id, h, all ? 1 : h.layers.length, now);
+        setDeadline(id, h, now + timeoutMs);
+        return { sessionId: id, depth: h.layers.length, released };
+      },
+
+      async noteTransactionHolds(id, held, added) {
+        const h = heads.get(id);
+        if (!h || h.layers.length === 0) return;
+        noteHeld(h.layers[h.layers.length - 1].notes, held, added);
+      },
+
+      async endTransactions(id) {
+        const h = heads.get(id);
+        const released = h ? discardFrom(id, h, 1, clock()) : [];
+        heads.delete(id);
+        wheel.delete(id);
+        dropCursors(id);
+        return released;
+      },
+
+      async sweepExpiredTransactions(limit) {
+        const now = clock();
+        const out: TransactionRollback[] = [];
+        for (const id of wheel.takeDue(now, limit)) {
+          const h = heads.get(id);
+          if (!h || h.layers.length === 0) continue;
+          if (h.deadline > now) {
+            wheel.set(id, h.deadline);
+            continue;
+          }
+          const released = discardFrom(id, h, 1, now);
+          h.aborted = true;
+          out.push({ sessionId: id, depth: 0, released });
+        }
+        return out;
+      },
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Clock } from '../../core/clock.js';
 import { ExpiryWheel } from '../../core/expiry-wheel.js';
+import type { PendingRoles } from '../../core/authenticate.js';
 import type { SessionInfo, SessionUser } from '../../core/session.js';
 import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../../core/users.js';
-import type { KeyRotation, LoginOutcome, SessionStore, UserPut } from '../contract.js';
+import type { KeyRotation, LoginOutcome, UserPut, UserSteps } from '../contract.js';
 
 /**
  * Users, the index of sessions by user, pending role changes and login
@@ -14,7 +15,7 @@ export interface MemoryUsersDeps {
   clock: Clock;
   /** The live session with this id (by the store's clock), or null. */
   live: (id: string, now: number) => SessionInfo | null;
-  /** The raw privilege change of memory.ts. */
+  /** The raw privilege change of sessions.ts. */
   setPrivilege: (id: string, next: KeyRotation, user: SessionUser | null) => SessionInfo | null;
   /** The raw removal of a session; answers it, or null. */
   remove: (id: string) => SessionInfo | null;
@@ -24,17 +25,16 @@ export interface MemoryUsersDeps {
   allIds: () => Iterable<string>;
 }
 
-type UsersPart = Pick<SessionStore, 'getUser' | 'listUsers' | 'putUser' | 'deleteUser' | 'loginUser' | 'listSessions'
-  | 'endUserSessions' | 'takeLoginAttempt' | 'settleLoginAttempt'>;
-
 export interface MemoryUsers {
-  methods: UsersPart;
+  steps: UserSteps;
   /** A session changed user (login, logout): reindex it and drop a pending role change. */
   moved(id: string, before: SessionUser | null, after: SessionUser | null): void;
   /** A session is gone (ended, revoked, expired). */
   gone(id: string, user: SessionUser | null): void;
-  /** Takes (and clears) the roles pending for a session of user `name`. */
-  takePendingRoles(id: string, name: string): string[] | null;
+  /** The role change pending for a session (not cleared: see dropPendingRoles). */
+  pendingRoles(id: string): PendingRoles | null;
+  /** Drops the role change pending for a session (inside the caller's step). */
+  dropPendingRoles(id: string): void;
   sweep(now: number, limit: number): void;
 }
 
@@ -42,7 +42,7 @@ export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
   const { clock } = deps;
   const users = new Map<string, StoredUser>();
   const byUser = new Map<string, Set<string>>();
-  const pending = new Map<string, { name: string; roles: string[] }>();
+  const pending = new Map<string, PendingRoles>();
   const attempts = new Map<string, number[]>();
   const attemptExpiry = new ExpiryWheel<string>(clock());
   const copy = (u: StoredUser): StoredUser => ({ ...u, roles: [...u.roles] });
@@ -74,7 +74,7 @@ export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
     return liveOf(name, clock()).map((s) => deps.remove(s.id)!);
   }
 
-  const methods: UsersPart = {
+  const steps: UserSteps = {
     async getUser(name) {
       const u = users.get(name);
       return u ? copy(u) : null;
@@ -163,7 +163,7 @@ export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
   };
 
   return {
-    methods,
+    steps,
     moved(id, before, after) {
       pending.delete(id);
       if (before) unindex(id, before.name);
@@ -173,12 +173,8 @@ export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
       pending.delete(id);
       if (user) unindex(id, user.name);
     },
-    takePendingRoles(id, name) {
-      const p = pending.get(id);
-      if (!p) return null;
-      pending.delete(id);
-      return p.name === name ? [...p.roles] : null;
-    },
+    pendingRoles: (id) => pending.get(id) ?? null,
+    dropPendingRoles(id) { pending.delete(id); },
     sweep(now, limit) {
       for (const key of attemptExpiry.takeDue(now, limit)) attempts.delete(key);
     },

@@ -1,41 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
-import type { RecordKind, StoredRecord, CursorSteps } from '../contract.js';
-import type { Step } from './holds.js';
+import type { CursorSteps, RecordKind, StoredRecord, UpkeepSteps } from '../contract.js';
+import type { Step } from './database.js';
 
-export interface SqliteCursors extends CursorSteps {
+export interface SqliteCursors {
+  steps: CursorSteps & Pick<UpkeepSteps, 'sweepExpiredCursors'>;
   /** Removes every cursor of a session (call inside the caller's step). */
   dropSession(id: string): void;
 }
 
-/** Additive tables: created on open when missing. A cursor is its snapshot, one row per item. */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS cursors (
-  id         TEXT PRIMARY KEY,
-  session_id TEXT NOT NULL,
-  name       TEXT NOT NULL,
-  kind       TEXT NOT NULL,
-  page_size  INTEGER NOT NULL,
-  total      INTEGER NOT NULL,
-  position   INTEGER NOT NULL,
-  timeout_ms INTEGER NOT NULL,
-  deadline   INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cursors_by_session ON cursors (session_id);
-CREATE INDEX IF NOT EXISTS cursors_by_deadline ON cursors (deadline);
-CREATE TABLE IF NOT EXISTS cursor_items (
-  cursor_id  TEXT NOT NULL,
-  idx        INTEGER NOT NULL,
-  key        TEXT NOT NULL,
-  value      TEXT NOT NULL,
-  version    INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  ttl_ms     INTEGER,
-  expires_at INTEGER,
-  PRIMARY KEY (cursor_id, idx)
-) WITHOUT ROWID;
-`;
 
 interface CursorRow {
   id: string; session_id: string; name: string; kind: RecordKind; page_size: number; total: number;
@@ -45,7 +19,6 @@ interface ItemRow { key: string; value: string; version: number; updated_at: num
 
 /** Cursors of the SQLite engine: every method is one `step`, so a restart or another process can page them. */
 export function sqliteCursors(db: Database.Database, step: Step, clock: Clock, isLive: (id: string, now: number) => boolean): SqliteCursors {
-  db.exec(SCHEMA);
   const q = {
     count: db.prepare<[string, number]>('SELECT count(*) FROM cursors WHERE session_id = ? AND deadline > ?').pluck(),
     insert: db.prepare(`INSERT INTO cursors VALUES (@id, @session_id, @name, @kind, @page_size, @total, 0, @timeout_ms, @deadline)`),
@@ -80,45 +53,47 @@ export function sqliteCursors(db: Database.Database, step: Step, clock: Clock, i
       for (const c of q.ofSession.all(id) as string[]) remove(c);
     },
 
-    openCursor: step((sessionId: string, c: { id: string; name: string; pageSize: number; items: StoredRecord[]; timeoutMs: number }, maxCursors: number) => {
-      const now = clock();
-      if (!isLive(sessionId, now)) throw new TesseraError('SESSION_INVALID');
-      if ((q.count.get(sessionId, now) as number) >= maxCursors) {
-        throw new TesseraError('LIMIT_EXCEEDED', `A session keeps at most ${maxCursors} open cursors.`, { limit: maxCursors });
-      }
-      q.insert.run({
-        id: c.id, session_id: sessionId, name: c.name, kind: c.items[0]?.kind ?? 'multiple', page_size: c.pageSize,
-        total: c.items.length, timeout_ms: c.timeoutMs, deadline: now + c.timeoutMs,
-      });
-      c.items.forEach((r, idx) => q.insertItem.run({
-        cursor_id: c.id, idx, key: r.key ?? '', value: r.value, version: r.version, updated_at: r.updatedAt,
-        ttl_ms: r.ttlMs, expires_at: r.expiresAt,
-      }));
-    }),
+    steps: {
+      openCursor: step((sessionId: string, c: { id: string; name: string; pageSize: number; items: StoredRecord[]; timeoutMs: number }, maxCursors: number) => {
+        const now = clock();
+        if (!isLive(sessionId, now)) throw new TesseraError('SESSION_INVALID');
+        if ((q.count.get(sessionId, now) as number) >= maxCursors) {
+          throw new TesseraError('LIMIT_EXCEEDED', `A session keeps at most ${maxCursors} open cursors.`, { limit: maxCursors });
+        }
+        q.insert.run({
+          id: c.id, session_id: sessionId, name: c.name, kind: c.items[0]?.kind ?? 'multiple', page_size: c.pageSize,
+          total: c.items.length, timeout_ms: c.timeoutMs, deadline: now + c.timeoutMs,
+        });
+        c.items.forEach((r, idx) => q.insertItem.run({
+          cursor_id: c.id, idx, key: r.key ?? '', value: r.value, version: r.version, updated_at: r.updatedAt,
+          ttl_ms: r.ttlMs, expires_at: r.expiresAt,
+        }));
+      }),
 
-    readCursor: step((sessionId: string, cursorId: string, count: number | null) => {
-      const now = clock();
-      const row = live(sessionId, cursorId, now);
-      if (!row) return null;
-      const items = (q.page.all(cursorId, row.position, count ?? row.page_size) as ItemRow[]).map((r): StoredRecord => ({
-        name: row.name, key: r.key, kind: row.kind, value: r.value, version: r.version,
-        updatedAt: r.updated_at, ttlMs: r.ttl_ms, expiresAt: r.expires_at,
-      }));
-      const position = row.position + items.length;
-      q.advance.run(position, now + row.timeout_ms, cursorId);
-      return { items, position, total: row.total };
-    }),
+      readCursor: step((sessionId: string, cursorId: string, count: number | null) => {
+        const now = clock();
+        const row = live(sessionId, cursorId, now);
+        if (!row) return null;
+        const items = (q.page.all(cursorId, row.position, count ?? row.page_size) as ItemRow[]).map((r): StoredRecord => ({
+          name: row.name, key: r.key, kind: row.kind, value: r.value, version: r.version,
+          updatedAt: r.updated_at, ttlMs: r.ttl_ms, expiresAt: r.expires_at,
+        }));
+        const position = row.position + items.length;
+        q.advance.run(position, now + row.timeout_ms, cursorId);
+        return { items, position, total: row.total };
+      }),
 
-    closeCursor: step((sessionId: string, cursorId: string) => {
-      if (!live(sessionId, cursorId, clock())) return false;
-      remove(cursorId);
-      return true;
-    }),
+      closeCursor: step((sessionId: string, cursorId: string) => {
+        if (!live(sessionId, cursorId, clock())) return false;
+        remove(cursorId);
+        return true;
+      }),
 
-    sweepExpiredCursors: step((limit: number) => {
-      const due = q.due.all(clock(), limit) as string[];
-      due.forEach(remove);
-      return due.length;
-    }),
+      sweepExpiredCursors: step((limit: number) => {
+        const due = q.due.all(clock(), limit) as string[];
+        due.forEach(remove);
+        return due.length;
+      }),
+    },
   };
 }

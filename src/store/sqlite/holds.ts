@@ -4,51 +4,20 @@ import { TesseraError } from '../../core/errors.js';
 import {
   checkConfirm, claimOf, planPoolHold, planResourceHolds, poolAvailable, prefixEnd, type PlannedHold,
 } from '../../core/holds.js';
-import { nextTimeoutOf, type SessionInfo } from '../../core/session.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../contract.js';
+import type { SessionInfo } from '../../core/session.js';
+import type { AcquiredHold, HoldSteps, StoredClaim, StoredHold, UpkeepSteps } from '../contract.js';
+import type { Step } from './database.js';
 
-/** The group-commit wrapper of sqlite.ts: runs `fn` as one step (a savepoint in the turn's transaction). */
-export type Step = <A extends unknown[], T>(fn: (...args: A) => T) => (...args: A) => Promise<T>;
-
-type HoldMethods = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
-  | 'confirmHolds' | 'transferSession' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
-
-export interface SqliteHolds extends HoldMethods {
+export interface SqliteHolds {
+  steps: HoldSteps & Pick<UpkeepSteps, 'sweepExpiredHolds'>;
+  /** Moves every hold and claim of a session to its new id (inside transferSession's step). */
+  moveSession(oldId: string, newId: string): void;
   /** Deletes every hold of a session as it is removed (call inside the caller's step). The live ones. */
   dropSession(id: string): StoredHold[];
 }
 
-/**
- * Additive tables: created on open when missing, so a file of this schema
- * version written before holds existed gains them. `fences` rows are never
- * deleted, so a token never goes back, across restarts too.
- */
+/** Tables in schema.ts. `fences` rows are never deleted, so a token never goes back, across restarts too. */
 const SESSION_LIVE = 'EXISTS (SELECT 1 FROM sessions s WHERE s.id = h.session_id AND s.next_timeout > @now)';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS holds (
-  session_id TEXT NOT NULL,
-  name       TEXT NOT NULL,
-  quantity   INTEGER,
-  token      INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  announced  INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (session_id, name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS holds_by_name ON holds (name, expires_at);
-CREATE INDEX IF NOT EXISTS holds_by_expiry ON holds (expires_at) WHERE announced = 0;
-CREATE TABLE IF NOT EXISTS fences (name TEXT PRIMARY KEY, token INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pools (name TEXT PRIMARY KEY, capacity INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS claims (
-  name         TEXT NOT NULL,
-  session_id   TEXT NOT NULL,
-  quantity     INTEGER,
-  token        INTEGER NOT NULL,
-  confirmed_at INTEGER NOT NULL,
-  PRIMARY KEY (name, session_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS claims_by_session ON claims (session_id);
-`;
 
 interface HoldRow { session_id: string; name: string; quantity: number | null; token: number; expires_at: number; announced: number }
 interface ClaimRow { name: string; session_id: string; quantity: number | null; token: number; confirmed_at: number }
@@ -64,7 +33,6 @@ const toClaim = (r: ClaimRow): StoredClaim => ({ name: r.name, sessionId: r.sess
  */
 export function sqliteHolds(db: Database.Database, step: Step, clock: Clock,
   liveSession: (id: string, now: number) => SessionInfo | null): SqliteHolds {
-  db.exec(SCHEMA);
   const q = {
     own: db.prepare<[string]>('SELECT * FROM holds WHERE session_id = ? ORDER BY name'),
     ownOne: db.prepare<[string, string]>('SELECT * FROM holds WHERE session_id = ? AND name = ?'),
@@ -97,14 +65,8 @@ export function sqliteHolds(db: Database.Database, step: Step, clock: Clock,
       ORDER BY name, session_id LIMIT @limit`),
     due: db.prepare<[number, number]>('SELECT * FROM holds WHERE announced = 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?'),
     announce: db.prepare<[string, string]>('UPDATE holds SET announced = 1 WHERE session_id = ? AND name = ?'),
-    copySession: db.prepare(`INSERT INTO sessions (id, client, rotation, queue, idle_timeout, lifespan, created_at,
-      last_access_at, next_timeout, sweep_at, user, key_hash, superseded, grace_until, grace_salt)
-      SELECT @new, client, rotation, queue, idle_timeout, lifespan, created_at, @now, @next, @next, user, @key_hash,
-      x'', 0, NULL FROM sessions WHERE id = @old`),
-    moveRecords: db.prepare('UPDATE records SET session_id = @new WHERE session_id = @old'),
     moveHolds: db.prepare('UPDATE holds SET session_id = @new WHERE session_id = @old'),
     moveClaims: db.prepare('UPDATE claims SET session_id = @new WHERE session_id = @old'),
-    deleteSession: db.prepare('DELETE FROM sessions WHERE id = @old'),
   };
 
   function requireLive(id: string, now: number): void {
@@ -133,113 +95,107 @@ export function sqliteHolds(db: Database.Database, step: Step, clock: Clock,
       return live;
     },
 
-    holdResources: step((sessionId: string, names: string[], ttlMs: number) => {
-      const now = clock();
-      requireLive(sessionId, now);
-      const plan = planResourceHolds(names.map((name) => {
-        const mine = ownLive(sessionId, name, now);
-        return {
-          name, isPool: q.capacity.get(name) !== undefined, claimed: claimedOn(name).n > 0,
-          heldByOther: q.heldByOther.get({ name, id: sessionId, now }) !== undefined,
-          mine: mine && mine.quantity === null ? { token: mine.token, expiresAt: mine.expires_at } : null,
-          fence: fenceOf(name),
-        };
-      }), now, ttlMs);
-      return plan.map((p) => grant(sessionId, p, null));
-    }),
-
-    holdPool: step((sessionId: string, pool: string, quantity: number, ttlMs: number) => {
-      const now = clock();
-      requireLive(sessionId, now);
-      const mine = ownLive(sessionId, pool, now);
-      const p = planPoolHold({
-        name: pool, capacity: (q.capacity.get(pool) as number | undefined) ?? null,
-        heldByOthers: q.unitsByOthers.get({ name: pool, id: sessionId, now }) as number, claimed: claimedOn(pool).units,
-        mine: mine && mine.quantity !== null ? { quantity: mine.quantity, token: mine.token, expiresAt: mine.expires_at } : null,
-        fence: fenceOf(pool),
-      }, quantity, now, ttlMs);
-      return grant(sessionId, p, p.quantity);
-    }),
-
-    readHolds: step((sessionId: string) => {
-      const now = clock();
-      requireLive(sessionId, now);
-      const own = q.own.all(sessionId) as HoldRow[];
-      const expired = own.filter((r) => r.expires_at <= now);
-      for (const r of expired) q.dropOne.run(sessionId, r.name);
-      return {
-        live: own.filter((r) => r.expires_at > now).map(toHold),
-        expired: expired.map((r) => ({ ...toHold(r), announced: r.announced === 1 })),
-        claims: (q.claimsOf.all(sessionId) as ClaimRow[]).map(toClaim),
-      };
-    }),
-
-    renewHolds: step((sessionId: string, ttlMs: number) => {
-      const now = clock();
-      requireLive(sessionId, now);
-      q.renew.run({ id: sessionId, until: now + ttlMs, now });
-      return (q.own.all(sessionId) as HoldRow[]).filter((r) => r.expires_at > now).map(toHold);
-    }),
-
-    releaseHolds: step((sessionId: string, names: string[] | null) => {
-      const now = clock();
-      requireLive(sessionId, now);
-      const own = q.own.all(sessionId) as HoldRow[];
-      const targets = names === null ? own : own.filter((r) => names.includes(r.name));
-      for (const r of targets) q.dropOne.run(sessionId, r.name);
-      return targets.filter((r) => r.expires_at > now).map(toHold);
-    }),
-
-    // The sale: the check (session's own row, live by this clock, token still
-    // the fence of its name, no claim) and the writes happen in this one step.
-    confirmHolds: step((sessionId: string, names: string[] | null) => {
-      const now = clock();
-      requireLive(sessionId, now);
-      const own = new Map((q.own.all(sessionId) as HoldRow[]).map((r) => [r.name, toHold(r)]));
-      const ok = checkConfirm(names, own, now, (h) => fenceOf(h.name) === h.token && claimedOn(h.name).n === 0);
-      return ok.map((h) => {
-        const earlier = q.claim.get(h.name, sessionId) as ClaimRow | undefined;
-        const claim = claimOf(h, earlier ? toClaim(earlier) : null, now);
-        q.dropOne.run(sessionId, h.name);
-        q.putClaim.run(claim);
-        return claim;
-      });
-    }),
-
-    transferSession: step((oldId: string, newId: string, keyHash: Buffer) => {
-      const now = clock();
-      const old = liveSession(oldId, now);
-      if (!old) return null;
-      const next = nextTimeoutOf(old, now);
+    moveSession(oldId, newId) {
       const ids = { old: oldId, new: newId };
-      q.copySession.run({ ...ids, now, next, key_hash: keyHash });
-      q.moveRecords.run(ids);
       q.moveHolds.run(ids);
       q.moveClaims.run(ids);
-      q.deleteSession.run(ids);
-      return { ...old, id: newId, lastAccessAt: now, nextTimeout: next };
-    }),
+    },
 
-    setPool: step((name: string, capacity: number) => {
-      const now = clock();
-      const held = q.liveOn.get({ name, now }) as { units: number; exclusive: number };
-      const claimed = claimedOn(name);
-      if (held.exclusive > 0 || claimed.exclusive > 0) {
-        throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
-      }
-      q.setPool.run(name, capacity);
-      return { name, capacity, available: poolAvailable(capacity, held.units, claimed.units) };
-    }),
+    steps: {
+      holdResources: step((sessionId: string, names: string[], ttlMs: number) => {
+        const now = clock();
+        requireLive(sessionId, now);
+        const plan = planResourceHolds(names.map((name) => {
+          const mine = ownLive(sessionId, name, now);
+          return {
+            name, isPool: q.capacity.get(name) !== undefined, claimed: claimedOn(name).n > 0,
+            heldByOther: q.heldByOther.get({ name, id: sessionId, now }) !== undefined,
+            mine: mine && mine.quantity === null ? { token: mine.token, expiresAt: mine.expires_at } : null,
+            fence: fenceOf(name),
+          };
+        }), now, ttlMs);
+        return plan.map((p) => grant(sessionId, p, null));
+      }),
 
-    freeClaims: step((name: string) => q.freeClaims.run(name).changes),
+      holdPool: step((sessionId: string, pool: string, quantity: number, ttlMs: number) => {
+        const now = clock();
+        requireLive(sessionId, now);
+        const mine = ownLive(sessionId, pool, now);
+        const p = planPoolHold({
+          name: pool, capacity: (q.capacity.get(pool) as number | undefined) ?? null,
+          heldByOthers: q.unitsByOthers.get({ name: pool, id: sessionId, now }) as number, claimed: claimedOn(pool).units,
+          mine: mine && mine.quantity !== null ? { quantity: mine.quantity, token: mine.token, expiresAt: mine.expires_at } : null,
+          fence: fenceOf(pool),
+        }, quantity, now, ttlMs);
+        return grant(sessionId, p, p.quantity);
+      }),
 
-    listHolds: step((prefix: string, limit: number) =>
-      (q.list.all({ lo: prefix, hi: prefixEnd(prefix), now: clock(), limit }) as HoldRow[]).map(toHold)),
+      readHolds: step((sessionId: string) => {
+        const now = clock();
+        requireLive(sessionId, now);
+        const own = q.own.all(sessionId) as HoldRow[];
+        const expired = own.filter((r) => r.expires_at <= now);
+        for (const r of expired) q.dropOne.run(sessionId, r.name);
+        return {
+          live: own.filter((r) => r.expires_at > now).map(toHold),
+          expired: expired.map((r) => ({ ...toHold(r), announced: r.announced === 1 })),
+          claims: (q.claimsOf.all(sessionId) as ClaimRow[]).map(toClaim),
+        };
+      }),
 
-    sweepExpiredHolds: step((limit: number) => {
-      const rows = q.due.all(clock(), limit) as HoldRow[];
-      for (const r of rows) q.announce.run(r.session_id, r.name);
-      return rows.map(toHold);
-    }),
+      renewHolds: step((sessionId: string, ttlMs: number) => {
+        const now = clock();
+        requireLive(sessionId, now);
+        q.renew.run({ id: sessionId, until: now + ttlMs, now });
+        return (q.own.all(sessionId) as HoldRow[]).filter((r) => r.expires_at > now).map(toHold);
+      }),
+
+      releaseHolds: step((sessionId: string, names: string[] | null) => {
+        const now = clock();
+        requireLive(sessionId, now);
+        const own = q.own.all(sessionId) as HoldRow[];
+        const targets = names === null ? own : own.filter((r) => names.includes(r.name));
+        for (const r of targets) q.dropOne.run(sessionId, r.name);
+        return targets.filter((r) => r.expires_at > now).map(toHold);
+      }),
+
+      // The sale: the check (session's own row, live by this clock, token still
+      // the fence of its name, no claim) and the writes happen in this one step.
+      confirmHolds: step((sessionId: string, names: string[] | null) => {
+        const now = clock();
+        requireLive(sessionId, now);
+        const own = new Map((q.own.all(sessionId) as HoldRow[]).map((r) => [r.name, toHold(r)]));
+        const ok = checkConfirm(names, own, now, (h) => fenceOf(h.name) === h.token && claimedOn(h.name).n === 0);
+        return ok.map((h) => {
+          const earlier = q.claim.get(h.name, sessionId) as ClaimRow | undefined;
+          const claim = claimOf(h, earlier ? toClaim(earlier) : null, now);
+          q.dropOne.run(sessionId, h.name);
+          q.putClaim.run(claim);
+          return claim;
+        });
+      }),
+
+      setPool: step((name: string, capacity: number) => {
+        const now = clock();
+        const held = q.liveOn.get({ name, now }) as { units: number; exclusive: number };
+        const claimed = claimedOn(name);
+        if (held.exclusive > 0 || claimed.exclusive > 0) {
+          throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
+        }
+        q.setPool.run(name, capacity);
+        return { name, capacity, available: poolAvailable(capacity, held.units, claimed.units) };
+      }),
+
+      freeClaims: step((name: string) => q.freeClaims.run(name).changes),
+
+      listHolds: step((prefix: string, limit: number) =>
+        (q.list.all({ lo: prefix, hi: prefixEnd(prefix), now: clock(), limit }) as HoldRow[]).map(toHold)),
+
+      sweepExpiredHolds: step((limit: number) => {
+        const rows = q.due.all(clock(), limit) as HoldRow[];
+        for (const r of rows) q.announce.run(r.session_id, r.name);
+        return rows.map(toHold);
+      }),
+    },
   };
 }

@@ -5,15 +5,16 @@ import {
   mergeNotes, NAME_MARK, noteHeld, overlay, planHoldRollback, planScopedDelete, planScopedWrite, rowOrder,
   type HoldNote, type ScopeOp, type ScopeRow,
 } from '../../core/transactions.js';
-import type { AcquiredHold, RecordKind, RecordWrite, TransactionRollback, TransactionState, StoredHold, StoredRecord, TransactionSteps } from '../contract.js';
-import type { Step } from './holds.js';
+import type { AcquiredHold, RecordKind, RecordWrite, TransactionRollback, TransactionState, StoredHold, StoredRecord, TransactionSteps, UpkeepSteps } from '../contract.js';
+import type { Step } from './database.js';
 
 /**
  * Scopes of the SQLite engine. The contract methods are `step`s; the record
- * helpers run inside sqlite.ts's record steps (same savepoint), and answer
+ * helpers run inside records.ts's steps (same savepoint), and answer
  * null when the session has no scope open, so the record step goes on as before.
  */
-export interface SqliteTransactions extends TransactionSteps {
+export interface SqliteTransactions {
+  steps: TransactionSteps & Pick<UpkeepSteps, 'sweepExpiredTransactions'>;
   /** How many scopes the session has open (0: none). */
   depth(id: string): number;
   /** A write into the innermost scope; null when none is open. */
@@ -29,42 +30,11 @@ export interface SqliteTransactions extends TransactionSteps {
 }
 
 /**
- * Additive tables, created on open when missing. `scopes` holds one row per
+ * Tables (schema.ts): `scopes` holds one row per
  * session with scopes open (depth > 0), or with an abort not yet reported
  * (depth 0, aborted 1). `scope_entries` are the buffered writes (op put, del,
- * drop; see core/scopes.ts); `scope_holds` the holds each depth took.
+ * drop; see core/transactions.ts); `scope_holds` the holds each depth took.
  */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS scopes (
-  session_id TEXT PRIMARY KEY,
-  depth      INTEGER NOT NULL,
-  deadline   INTEGER NOT NULL,
-  aborted    INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS scopes_by_deadline ON scopes (deadline) WHERE depth > 0;
-CREATE TABLE IF NOT EXISTS scope_entries (
-  session_id TEXT NOT NULL,
-  depth      INTEGER NOT NULL,
-  name       TEXT NOT NULL,
-  key        TEXT NOT NULL,
-  op         TEXT NOT NULL,
-  kind       TEXT,
-  value      TEXT,
-  version    INTEGER,
-  updated_at INTEGER,
-  ttl_ms     INTEGER,
-  expires_at INTEGER,
-  PRIMARY KEY (session_id, depth, name, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS scope_holds (
-  session_id TEXT NOT NULL,
-  depth      INTEGER NOT NULL,
-  name       TEXT NOT NULL,
-  token      INTEGER NOT NULL,
-  quantity   INTEGER,
-  PRIMARY KEY (session_id, depth, name)
-) WITHOUT ROWID;
-`;
 
 interface HeadRow { depth: number; deadline: number; aborted: number }
 interface EntryRow {
@@ -82,7 +52,6 @@ const toRow = (r: EntryRow): ScopeRow => ({ depth: r.depth, name: r.name, key: r
 
 export function sqliteTransactions(db: Database.Database, step: Step, clock: Clock,
   isLive: (id: string, now: number) => boolean, dropCursors: (id: string) => void): SqliteTransactions {
-  db.exec(SCHEMA);
   const LIVE = '(expires_at IS NULL OR expires_at > @now)';
   const q = {
     head: db.prepare<[string]>('SELECT depth, deadline, aborted FROM scopes WHERE session_id = ?'),
@@ -108,7 +77,7 @@ export function sqliteTransactions(db: Database.Database, step: Step, clock: Clo
     notesFrom: db.prepare<[string, number]>('SELECT * FROM scope_holds WHERE session_id = ? AND depth >= ? ORDER BY depth DESC'),
     putNote: db.prepare('INSERT OR REPLACE INTO scope_holds VALUES (@id, @depth, @name, @token, @quantity)'),
     deleteNotesFrom: db.prepare<[string, number]>('DELETE FROM scope_holds WHERE session_id = ? AND depth >= ?'),
-    // The committed records, as sqlite.ts keeps them.
+    // The committed records, as records.ts keeps them.
     baseName: db.prepare(`SELECT * FROM records WHERE session_id = @id AND name = @name AND ${LIVE}`),
     baseAll: db.prepare(`SELECT * FROM records WHERE session_id = @id AND ${LIVE}`),
     upsert: db.prepare(`INSERT INTO records VALUES (@id, @name, @key, @kind, @value, @version, @updated_at, @ttl_ms, @expires_at)
@@ -215,93 +184,95 @@ export function sqliteTransactions(db: Database.Database, step: Step, clock: Clo
       q.touchRows.run({ id, now });
     },
 
-    // The session's holds go with it (sqlite.ts releases them all), so only the scope rows go here.
+    // The session's holds go with it (sessions.ts releases them all), so only the scope rows go here.
     dropSession(id) {
       q.deleteNotesFrom.run(id, 1);
       q.deleteFrom.run({ id, depth: 1 });
       q.deleteHead.run(id);
     },
 
-    enterTransactions: step((id: string, timeoutMs: number): TransactionState => {
-      const now = clock();
-      const head = q.head.get(id) as HeadRow | undefined;
-      if (!head) return { depth: 0, aborted: false, released: [] };
-      if (head.depth > 0 && head.deadline <= now) {
-        const released = discardFrom(id, 1, now);
+    steps: {
+      enterTransactions: step((id: string, timeoutMs: number): TransactionState => {
+        const now = clock();
+        const head = q.head.get(id) as HeadRow | undefined;
+        if (!head) return { depth: 0, aborted: false, released: [] };
+        if (head.depth > 0 && head.deadline <= now) {
+          const released = discardFrom(id, 1, now);
+          q.deleteHead.run(id);
+          return { depth: 0, aborted: true, released };
+        }
+        if (head.aborted) {
+          setHead(id, head.depth, head.deadline, 0);
+          return { depth: head.depth, aborted: true, released: [] };
+        }
+        setHead(id, head.depth, now + timeoutMs);
+        return { depth: head.depth, aborted: false, released: [] };
+      }),
+
+      openTransaction: step((id: string, timeoutMs: number, maxDepth: number) => {
+        const now = clock();
+        requireLive(id, now);
+        const depth = depthOf(id);
+        if (depth >= maxDepth) throw new TesseraError('LIMIT_EXCEEDED', `At most ${maxDepth} transactions may be open at once.`, { limit: maxDepth });
+        setHead(id, depth + 1, now + timeoutMs);
+        return depth + 1;
+      }),
+
+      commitTransaction: step((id: string, timeoutMs: number) => {
+        const now = clock();
+        requireLive(id, now);
+        const depth = requireOpen(id);
+        if (depth > 1) {
+          const ids = { id, depth, parent: depth - 1 };
+          q.mergeDrops.run(ids);
+          q.mergeRows.run(ids);
+          const parent = new Map((q.notesAt.all(id, depth - 1) as NoteRow[]).map((n) => [n.name, n as HoldNote]));
+          mergeNotes(parent, q.notesAt.all(id, depth) as NoteRow[]);
+          q.deleteNotesFrom.run(id, depth);
+          for (const n of parent.values()) q.putNote.run({ id, depth: depth - 1, name: n.name, token: n.token, quantity: n.quantity });
+          q.deleteFrom.run({ id, depth });
+        } else {
+          apply(id);
+          q.deleteNotesFrom.run(id, 1);
+          q.deleteFrom.run({ id, depth: 1 });
+        }
+        setHead(id, depth - 1, now + timeoutMs);
+        return depth - 1;
+      }),
+
+      rollbackTransaction: step((id: string, all: boolean, timeoutMs: number): TransactionRollback => {
+        const now = clock();
+        requireLive(id, now);
+        const depth = requireOpen(id);
+        const from = all ? 1 : depth;
+        const released = discardFrom(id, from, now);
+        setHead(id, from - 1, now + timeoutMs);
+        return { sessionId: id, depth: from - 1, released };
+      }),
+
+      noteTransactionHolds: step((id: string, held: AcquiredHold[], added: number | null) => {
+        const depth = depthOf(id);
+        if (depth === 0) return;
+        const notes = new Map((q.notesAt.all(id, depth) as NoteRow[]).map((n) => [n.name, n as HoldNote]));
+        noteHeld(notes, held, added);
+        for (const n of notes.values()) q.putNote.run({ id, depth, name: n.name, token: n.token, quantity: n.quantity });
+      }),
+
+      endTransactions: step((id: string) => {
+        const released = discardFrom(id, 1, clock());
         q.deleteHead.run(id);
-        return { depth: 0, aborted: true, released };
-      }
-      if (head.aborted) {
-        setHead(id, head.depth, head.deadline, 0);
-        return { depth: head.depth, aborted: true, released: [] };
-      }
-      setHead(id, head.depth, now + timeoutMs);
-      return { depth: head.depth, aborted: false, released: [] };
-    }),
+        dropCursors(id);
+        return released;
+      }),
 
-    openTransaction: step((id: string, timeoutMs: number, maxDepth: number) => {
-      const now = clock();
-      requireLive(id, now);
-      const depth = depthOf(id);
-      if (depth >= maxDepth) throw new TesseraError('LIMIT_EXCEEDED', `At most ${maxDepth} transactions may be open at once.`, { limit: maxDepth });
-      setHead(id, depth + 1, now + timeoutMs);
-      return depth + 1;
-    }),
-
-    commitTransaction: step((id: string, timeoutMs: number) => {
-      const now = clock();
-      requireLive(id, now);
-      const depth = requireOpen(id);
-      if (depth > 1) {
-        const ids = { id, depth, parent: depth - 1 };
-        q.mergeDrops.run(ids);
-        q.mergeRows.run(ids);
-        const parent = new Map((q.notesAt.all(id, depth - 1) as NoteRow[]).map((n) => [n.name, n as HoldNote]));
-        mergeNotes(parent, q.notesAt.all(id, depth) as NoteRow[]);
-        q.deleteNotesFrom.run(id, depth);
-        for (const n of parent.values()) q.putNote.run({ id, depth: depth - 1, name: n.name, token: n.token, quantity: n.quantity });
-        q.deleteFrom.run({ id, depth });
-      } else {
-        apply(id);
-        q.deleteNotesFrom.run(id, 1);
-        q.deleteFrom.run({ id, depth: 1 });
-      }
-      setHead(id, depth - 1, now + timeoutMs);
-      return depth - 1;
-    }),
-
-    rollbackTransaction: step((id: string, all: boolean, timeoutMs: number): TransactionRollback => {
-      const now = clock();
-      requireLive(id, now);
-      const depth = requireOpen(id);
-      const from = all ? 1 : depth;
-      const released = discardFrom(id, from, now);
-      setHead(id, from - 1, now + timeoutMs);
-      return { sessionId: id, depth: from - 1, released };
-    }),
-
-    noteTransactionHolds: step((id: string, held: AcquiredHold[], added: number | null) => {
-      const depth = depthOf(id);
-      if (depth === 0) return;
-      const notes = new Map((q.notesAt.all(id, depth) as NoteRow[]).map((n) => [n.name, n as HoldNote]));
-      noteHeld(notes, held, added);
-      for (const n of notes.values()) q.putNote.run({ id, depth, name: n.name, token: n.token, quantity: n.quantity });
-    }),
-
-    endTransactions: step((id: string) => {
-      const released = discardFrom(id, 1, clock());
-      q.deleteHead.run(id);
-      dropCursors(id);
-      return released;
-    }),
-
-    sweepExpiredTransactions: step((limit: number) => {
-      const now = clock();
-      return (q.due.all(now, limit) as string[]).map((id): TransactionRollback => {
-        const released = discardFrom(id, 1, now);
-        setHead(id, 0, now, 1);
-        return { sessionId: id, depth: 0, released };
-      });
-    }),
+      sweepExpiredTransactions: step((limit: number) => {
+        const now = clock();
+        return (q.due.all(now, limit) as string[]).map((id): TransactionRollback => {
+          const released = discardFrom(id, 1, now);
+          setHead(id, 0, now, 1);
+          return { sessionId: id, depth: 0, released };
+        });
+      }),
+    },
   };
 }

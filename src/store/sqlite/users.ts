@@ -1,13 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
+import type { PendingRoles } from '../../core/authenticate.js';
 import type { SessionInfo, SessionUser } from '../../core/session.js';
 import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../../core/users.js';
-import type { KeyRotation, LoginOutcome, SessionStore, StoredHold, UserPut } from '../contract.js';
+import type { KeyRotation, LoginOutcome, StoredHold, UserPut, UserSteps } from '../contract.js';
+import type { Step } from './database.js';
 
 /**
  * Users, the index of sessions by user, pending role changes and login
- * throttling, for the SQLite engine. Additive to the sessions schema
- * (IF NOT EXISTS), so files written before users existed open unchanged.
+ * throttling, for the SQLite engine (tables in schema.ts).
  *
  * - The user index is an index of the sessions table itself, on the user's
  *   name: it cannot hold an entry for a session that is gone.
@@ -18,51 +19,24 @@ import type { KeyRotation, LoginOutcome, SessionStore, StoredHold, UserPut } fro
  * - Login attempts: a sliding log per counter (JSON array of times), swept
  *   through an index by expiry.
  */
-export const USERS_SCHEMA = `
-CREATE TABLE IF NOT EXISTS users (
-  name          TEXT PRIMARY KEY,
-  password_hash TEXT NOT NULL,
-  roles         TEXT NOT NULL,
-  created_at    INTEGER NOT NULL,
-  updated_at    INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (json_extract(user, '$.name'), id) WHERE user IS NOT NULL;
-CREATE TABLE IF NOT EXISTS pending_roles (
-  session_id TEXT PRIMARY KEY,
-  name       TEXT NOT NULL,
-  roles      TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS pending_roles_end AFTER DELETE ON sessions
-  BEGIN DELETE FROM pending_roles WHERE session_id = old.id; END;
-CREATE TABLE IF NOT EXISTS login_attempts (
-  key        TEXT PRIMARY KEY,
-  log        TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS login_attempts_by_expiry ON login_attempts (expires_at);
-`;
 
 interface UserRow { name: string; password_hash: string; roles: string; created_at: number; updated_at: number }
 
 export interface SqliteUsersDeps<Row> {
   db: Database.Database;
-  step: <A extends unknown[], T>(fn: (...args: A) => T) => (...args: A) => Promise<T>;
+  step: Step;
   clock: Clock;
   toSession: (row: Row) => SessionInfo;
-  /** The raw (unwrapped) privilege change of sqlite.ts. */
+  /** The raw (unwrapped) privilege change of sessions.ts. */
   setPrivilege: (id: string, next: KeyRotation, user: SessionUser | null) => SessionInfo | null;
   /** The raw removal of a session and all it owns. */
   removeSession: (id: string) => StoredHold[];
 }
 
-type UsersPart = Pick<SessionStore, 'getUser' | 'listUsers' | 'putUser' | 'deleteUser' | 'loginUser' | 'listSessions'
-  | 'endUserSessions' | 'takeLoginAttempt' | 'settleLoginAttempt'>;
-
 export interface SqliteUsers {
-  /** The store methods, to spread into the store object. */
-  methods: UsersPart;
-  /** Takes (and clears) the roles pending for a session of user `name`; inside authenticate's step. */
-  takePendingRoles(id: string, name: string): string[] | null;
+  steps: UserSteps;
+  /** The role change pending for a session (not cleared: see dropPendingRoles); inside authenticate's step. */
+  pendingRoles(id: string): PendingRoles | null;
   /** Drops a pending role change (the session changed user); inside a step. */
   dropPendingRoles(id: string): void;
   /** Removes login logs that no longer matter; inside the sweep's step. */
@@ -73,7 +47,6 @@ const BY_USER = "json_extract(s.user, '$.name') = @user AND s.user IS NOT NULL";
 
 export function sqliteUsers<Row>(deps: SqliteUsersDeps<Row>): SqliteUsers {
   const { db, step, clock, toSession } = deps;
-  db.exec(USERS_SCHEMA);
   const q = {
     user: db.prepare<[string]>('SELECT * FROM users WHERE name = ?'),
     users: db.prepare('SELECT * FROM users ORDER BY name'),
@@ -117,7 +90,7 @@ export function sqliteUsers<Row>(deps: SqliteUsersDeps<Row>): SqliteUsers {
     return rows.map(toSession).map((s) => ({ ...s, releasedHolds: deps.removeSession(s.id) }));
   }
 
-  const methods: UsersPart = {
+  const steps: UserSteps = {
     getUser: step((name: string) => readUser(name)),
     listUsers: step(() => (q.users.all() as UserRow[]).map(toUser)),
 
@@ -184,12 +157,10 @@ export function sqliteUsers<Row>(deps: SqliteUsersDeps<Row>): SqliteUsers {
   };
 
   return {
-    methods,
-    takePendingRoles(id, name) {
+    steps,
+    pendingRoles(id) {
       const row = q.pending.get(id) as { name: string; roles: string } | undefined;
-      if (!row) return null;
-      q.dropPending.run(id);
-      return row.name === name ? JSON.parse(row.roles) : null;
+      return row ? { name: row.name, roles: JSON.parse(row.roles) } : null;
     },
     dropPendingRoles(id) { q.dropPending.run(id); },
     sweep(now, limit) { q.sweepAttempts.run(now, limit); },
