@@ -18,6 +18,16 @@ export function usersSuite(engine: string): void {
       assert.deepEqual((await store.listSessions('alice', null, 10)).map((s) => s.id), [a], 'an expired session leaves the index before any sweep');
     }));
 
+    it('a transferred session stays in its user\'s index under its new id', async () => withStore(engine, async ({ store, session }) => {
+      await store.putUser('alice', { passwordHash: 'h1', roles: [] });
+      const a = await session();
+      await store.loginUser(a, next('a1'), 'alice', 'h1');
+      const to = 'T'.repeat(43);
+      await store.transferSession(a, to, hashKey('t0'));
+      assert.deepEqual((await store.listSessions('alice', null, 10)).map((s) => s.id), [to]);
+      assert.deepEqual((await store.endUserSessions('alice')).map((s) => s.id), [to]);
+    }));
+
     it("a new password ends the user's sessions in the same step", async () => withStore(engine, async ({ store, session }) => {
       await store.putUser('alice', { passwordHash: 'h1', roles: [] });
       const a = await session();
