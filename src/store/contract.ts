@@ -250,9 +250,10 @@ export interface CursorSteps {
  */
 export interface UpkeepSteps {
   /**
-   * Removes what expired by the store's clock, at most `limit` sessions.
+   * Removes the sessions that expired by the store's clock, at most `limit`.
    * Returns the sessions removed, each once; their live holds are released in
-   * the same step.
+   * the same step. An engine may drop other expired leftovers here too
+   * (records past their ttl, old login logs), never anything live.
    */
   sweepExpired(limit: number): Promise<EndedSession[]>;
 

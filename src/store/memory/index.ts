@@ -22,19 +22,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   const state = memoryState(options.clock ?? systemClock);
   const holds = memoryHolds(state);
   const cursors = memoryCursors(state);
-  const transactions = memoryTransactions(state, holds, cursors.dropSession);
-  const records = memoryRecords(state, transactions);
+  const transactions = memoryTransactions(state, { holds, dropCursors: cursors.dropSession });
+  const records = memoryRecords(state, { transactions });
   // users and sessions call each other (login changes a session; an ended session leaves the user's index)
-  const users = memoryUsers({
-    clock: state.clock,
-    live: (id, now) => {
-      const e = state.live(id, now);
-      return e ? { ...e.session } : null;
-    },
+  const users = memoryUsers(state, {
     setPrivilege: (id, next, user) => sessions.setPrivilege(id, next, user),
     remove: (id) => sessions.remove(id),
     setUser: (id, user) => sessions.setUser(id, user),
-    allIds: () => state.sessions.keys(),
   });
   const sessions = memorySessions(state, { records, holds, users, transactions, cursors });
 

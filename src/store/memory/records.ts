@@ -11,8 +11,9 @@ export interface MemoryRecords {
 }
 
 /** Records of the memory engine: each step is one synchronous pass; with a transaction open they go through its scopes. */
-export function memoryRecords(state: MemoryState, transactions: MemoryTransactions): MemoryRecords {
+export function memoryRecords(state: MemoryState, deps: { transactions: MemoryTransactions }): MemoryRecords {
   const { clock } = state;
+  const { transactions } = deps;
 
   function liveOrInvalid(id: string): MemoryEntry {
     const e = state.live(id);

@@ -37,8 +37,13 @@ interface Head {
 const slot = (name: string, key: string) => `${name}\n${key}`;
 
 /** Each method is one synchronous pass over the maps (no await inside), so it is atomic in this process. */
-export function memoryTransactions(state: MemoryState, holds: MemoryHolds, dropCursors: (id: string) => void): MemoryTransactions {
+export function memoryTransactions(state: MemoryState, deps: {
+  holds: MemoryHolds;
+  /** Closes every cursor of a session (endTransactions does, before a transfer). */
+  dropCursors: (id: string) => void;
+}): MemoryTransactions {
   const { clock, sessions } = state;
+  const { holds, dropCursors } = deps;
   const heads = new Map<string, Head>();
   const wheel = new ExpiryWheel<string>(clock());
 

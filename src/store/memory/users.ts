@@ -1,9 +1,9 @@
-import type { Clock } from '../../core/clock.js';
 import { ExpiryWheel } from '../../core/expiry-wheel.js';
 import type { PendingRoles } from '../../core/authenticate.js';
 import type { SessionInfo, SessionUser } from '../../core/session.js';
 import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../../core/users.js';
 import type { KeyRotation, LoginOutcome, UserPut, UserSteps } from '../contract.js';
+import type { MemoryState } from './state.js';
 
 /**
  * Users, the index of sessions by user, pending role changes and login
@@ -12,17 +12,12 @@ import type { KeyRotation, LoginOutcome, UserPut, UserSteps } from '../contract.
  * sessions that exist; reads also skip the expired ones before any sweep.
  */
 export interface MemoryUsersDeps {
-  clock: Clock;
-  /** The live session with this id (by the store's clock), or null. */
-  live: (id: string, now: number) => SessionInfo | null;
   /** The raw privilege change of sessions.ts. */
   setPrivilege: (id: string, next: KeyRotation, user: SessionUser | null) => SessionInfo | null;
   /** The raw removal of a session; answers it, or null. */
   remove: (id: string) => SessionInfo | null;
   /** Sets the user of a live session in place (a role change), keys untouched. */
   setUser: (id: string, user: SessionUser) => void;
-  /** Every session id (for the listing of all sessions). */
-  allIds: () => Iterable<string>;
 }
 
 export interface MemoryUsers {
@@ -38,8 +33,12 @@ export interface MemoryUsers {
   sweep(now: number, limit: number): void;
 }
 
-export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
-  const { clock } = deps;
+export function memoryUsers(state: MemoryState, deps: MemoryUsersDeps): MemoryUsers {
+  const { clock } = state;
+  const liveSession = (id: string, now: number): SessionInfo | null => {
+    const e = state.live(id, now);
+    return e ? { ...e.session } : null;
+  };
   const users = new Map<string, StoredUser>();
   const byUser = new Map<string, Set<string>>();
   const pending = new Map<string, PendingRoles>();
@@ -63,7 +62,7 @@ export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
   function liveOf(name: string, now: number): SessionInfo[] {
     const out: SessionInfo[] = [];
     for (const id of byUser.get(name) ?? []) {
-      const s = deps.live(id, now);
+      const s = liveSession(id, now);
       if (s) out.push(s);
     }
     return out;
@@ -123,11 +122,11 @@ export function memoryUsers(deps: MemoryUsersDeps): MemoryUsers {
 
     async listSessions(user, after, limit) {
       const now = clock();
-      const ids = user === null ? [...deps.allIds()] : [...(byUser.get(user) ?? [])];
+      const ids = user === null ? [...state.sessions.keys()] : [...(byUser.get(user) ?? [])];
       const out: SessionInfo[] = [];
       for (const id of ids.filter((i) => i > (after ?? '')).sort()) {
         if (out.length >= limit) break;
-        const s = deps.live(id, now);
+        const s = liveSession(id, now);
         if (s) out.push(s);
       }
       return out;

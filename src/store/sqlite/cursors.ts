@@ -1,8 +1,7 @@
-import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
 import type { CursorSteps, RecordKind, StoredRecord, UpkeepSteps } from '../contract.js';
-import type { Step } from './database.js';
+import type { SqliteDatabase } from './database.js';
 
 export interface SqliteCursors {
   steps: CursorSteps & Pick<UpkeepSteps, 'sweepExpiredCursors'>;
@@ -18,7 +17,9 @@ interface CursorRow {
 interface ItemRow { key: string; value: string; version: number; updated_at: number; ttl_ms: number | null; expires_at: number | null }
 
 /** Cursors of the SQLite engine: every method is one `step`, so a restart or another process can page them. */
-export function sqliteCursors(db: Database.Database, step: Step, clock: Clock, isLive: (id: string, now: number) => boolean): SqliteCursors {
+export function sqliteCursors(sql: SqliteDatabase, clock: Clock, deps: { isLive: (id: string, now: number) => boolean }): SqliteCursors {
+  const { db, step } = sql;
+  const { isLive } = deps;
   const q = {
     count: db.prepare<[string, number]>('SELECT count(*) FROM cursors WHERE session_id = ? AND deadline > ?').pluck(),
     insert: db.prepare(`INSERT INTO cursors VALUES (@id, @session_id, @name, @kind, @page_size, @total, 0, @timeout_ms, @deadline)`),

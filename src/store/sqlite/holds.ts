@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
 import {
@@ -6,7 +5,7 @@ import {
 } from '../../core/holds.js';
 import type { SessionInfo } from '../../core/session.js';
 import type { AcquiredHold, HoldSteps, StoredClaim, StoredHold, UpkeepSteps } from '../contract.js';
-import type { Step } from './database.js';
+import type { SqliteDatabase } from './database.js';
 
 export interface SqliteHolds {
   steps: HoldSteps & Pick<UpkeepSteps, 'sweepExpiredHolds'>;
@@ -31,8 +30,12 @@ const toClaim = (r: ClaimRow): StoredClaim => ({ name: r.name, sessionId: r.sess
  * reads and writes under the database's write lock, atomically, even with
  * several processes on one file.
  */
-export function sqliteHolds(db: Database.Database, step: Step, clock: Clock,
-  liveSession: (id: string, now: number) => SessionInfo | null): SqliteHolds {
+export function sqliteHolds(sql: SqliteDatabase, clock: Clock, deps: {
+  /** The live session with this id (by the store's clock), or null. */
+  liveSession: (id: string, now: number) => SessionInfo | null;
+}): SqliteHolds {
+  const { db, step } = sql;
+  const { liveSession } = deps;
   const q = {
     own: db.prepare<[string]>('SELECT * FROM holds WHERE session_id = ? ORDER BY name'),
     ownOne: db.prepare<[string, string]>('SELECT * FROM holds WHERE session_id = ? AND name = ?'),

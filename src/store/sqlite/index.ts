@@ -29,18 +29,19 @@ export interface SqliteStoreOptions {
 export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   const clock = options.clock ?? systemClock;
   const sql = openDatabase(options);
-  const { db, step } = sql;
-  const reader = sqliteSessionReader(sql);
-  const holds = sqliteHolds(db, step, clock, (id, now) => {
-    const row = reader.getRow(id);
-    return row && row.next_timeout > now ? toSession(row) : null;
+  const { isLive, getRow } = sqliteSessionReader(sql);
+  const holds = sqliteHolds(sql, clock, {
+    liveSession: (id, now) => {
+      const row = getRow(id);
+      return row && row.next_timeout > now ? toSession(row) : null;
+    },
   });
-  const cursors = sqliteCursors(db, step, clock, reader.isLive);
-  const transactions = sqliteTransactions(db, step, clock, reader.isLive, cursors.dropSession);
-  const records = sqliteRecords(sql, clock, reader.isLive, transactions);
+  const cursors = sqliteCursors(sql, clock, { isLive });
+  const transactions = sqliteTransactions(sql, clock, { isLive, dropCursors: cursors.dropSession });
+  const records = sqliteRecords(sql, clock, { isLive, transactions });
   // users and sessions call each other (login changes a session; a new password ends them)
-  const users = sqliteUsers<SessionRow>({
-    db, step, clock, toSession,
+  const users = sqliteUsers<SessionRow>(sql, clock, {
+    toSession,
     setPrivilege: (id, next, user) => sessions.setPrivilege(id, next, user),
     removeSession: (id) => sessions.removeSession(id),
   });
@@ -54,7 +55,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     ...users.steps,
     ...transactions.steps,
     ...cursors.steps,
-    async ping() { db.prepare('SELECT 1').get(); },
+    async ping() { sql.db.prepare('SELECT 1').get(); },
     close: () => sql.close(),
   };
 }

@@ -30,9 +30,12 @@ function toRecord(r: RecordRow): StoredRecord {
 }
 
 /** Records of the SQLite engine; with a transaction open its steps go through the scopes (transactions.ts). */
-export function sqliteRecords(sql: SqliteDatabase, clock: Clock, isLive: (id: string, now: number) => boolean,
-  transactions: SqliteTransactions): SqliteRecords {
+export function sqliteRecords(sql: SqliteDatabase, clock: Clock, deps: {
+  isLive: (id: string, now: number) => boolean;
+  transactions: SqliteTransactions;
+}): SqliteRecords {
   const { db, step, inSavepoint } = sql;
+  const { isLive, transactions } = deps;
   const LIVE = '(expires_at IS NULL OR expires_at > @now)';
   const q = {
     // The live state of one record name in one read: its kind, its entry count, the version of one entry.

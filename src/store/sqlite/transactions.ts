@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
 import {
@@ -6,7 +5,7 @@ import {
   type HoldNote, type ScopeOp, type ScopeRow,
 } from '../../core/transactions.js';
 import type { AcquiredHold, RecordKind, RecordWrite, TransactionRollback, TransactionState, StoredHold, StoredRecord, TransactionSteps, UpkeepSteps } from '../contract.js';
-import type { Step } from './database.js';
+import type { SqliteDatabase } from './database.js';
 
 /**
  * Scopes of the SQLite engine. The contract methods are `step`s; the record
@@ -50,8 +49,13 @@ const toRecord = (r: Omit<EntryRow, 'depth' | 'op'>): StoredRecord => ({
 });
 const toRow = (r: EntryRow): ScopeRow => ({ depth: r.depth, name: r.name, key: r.key, op: r.op, record: r.op === 'put' ? toRecord(r) : null });
 
-export function sqliteTransactions(db: Database.Database, step: Step, clock: Clock,
-  isLive: (id: string, now: number) => boolean, dropCursors: (id: string) => void): SqliteTransactions {
+export function sqliteTransactions(sql: SqliteDatabase, clock: Clock, deps: {
+  isLive: (id: string, now: number) => boolean;
+  /** Closes every cursor of a session (endTransactions does, before a transfer). */
+  dropCursors: (id: string) => void;
+}): SqliteTransactions {
+  const { db, step } = sql;
+  const { isLive, dropCursors } = deps;
   const LIVE = '(expires_at IS NULL OR expires_at > @now)';
   const q = {
     head: db.prepare<[string]>('SELECT depth, deadline, aborted FROM scopes WHERE session_id = ?'),

@@ -1,10 +1,9 @@
-import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import type { PendingRoles } from '../../core/authenticate.js';
 import type { SessionInfo, SessionUser } from '../../core/session.js';
 import { forgetAttempt, logAttempt, logExpiry, sameRoles, throttleWait, type StoredUser, type ThrottleRule, type UserChange } from '../../core/users.js';
 import type { KeyRotation, LoginOutcome, StoredHold, UserPut, UserSteps } from '../contract.js';
-import type { Step } from './database.js';
+import type { SqliteDatabase } from './database.js';
 
 /**
  * Users, the index of sessions by user, pending role changes and login
@@ -23,9 +22,6 @@ import type { Step } from './database.js';
 interface UserRow { name: string; password_hash: string; roles: string; created_at: number; updated_at: number }
 
 export interface SqliteUsersDeps<Row> {
-  db: Database.Database;
-  step: Step;
-  clock: Clock;
   toSession: (row: Row) => SessionInfo;
   /** The raw (unwrapped) privilege change of sessions.ts. */
   setPrivilege: (id: string, next: KeyRotation, user: SessionUser | null) => SessionInfo | null;
@@ -45,8 +41,9 @@ export interface SqliteUsers {
 
 const BY_USER = "json_extract(s.user, '$.name') = @user AND s.user IS NOT NULL";
 
-export function sqliteUsers<Row>(deps: SqliteUsersDeps<Row>): SqliteUsers {
-  const { db, step, clock, toSession } = deps;
+export function sqliteUsers<Row>(sql: SqliteDatabase, clock: Clock, deps: SqliteUsersDeps<Row>): SqliteUsers {
+  const { db, step } = sql;
+  const { toSession } = deps;
   const q = {
     user: db.prepare<[string]>('SELECT * FROM users WHERE name = ?'),
     users: db.prepare('SELECT * FROM users ORDER BY name'),
