@@ -11,7 +11,6 @@ import { sweepInBatches } from '../store/sweep.js';
 /** Reads a record as the session sees it, with the service's read checks (declared name, read roles). */
 export type RecordReader = (ctx: SessionContext, name: string) => Promise<StoredRecord[]>;
 
-const MAX_SWEEP_BATCH = 1000;
 const CURSOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**

@@ -41,7 +41,6 @@ export interface TransferredSession {
 /** Publishes an event about a session (its id and user), naming a resource. */
 export type HoldEmitter = (type: HoldEventType, session: { id: string; user?: SessionInfo['user'] }, resource: string) => void;
 
-const MAX_SWEEP_BATCH = 1000;
 const MAX_LIST = 10_000;
 
 function nameOf(h: { name: string; quantity: number | null }): { resource: string } | { pool: string; quantity: number } {

@@ -89,7 +89,7 @@ export function sqliteTransactions(sql: SqliteDatabase, clock: Clock, deps: {
       version = excluded.version, updated_at = excluded.updated_at, ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at`),
     dropName: db.prepare('DELETE FROM records WHERE session_id = @id AND name = @name'),
     deleteEntry: db.prepare('DELETE FROM records WHERE session_id = @id AND name = @name AND key = @key'),
-    // The session's holds, as sqlite-holds.ts keeps them.
+    // The session's holds, as holds.ts keeps them.
     hold: db.prepare<[string, string]>('SELECT * FROM holds WHERE session_id = ? AND name = ?'),
     dropHold: db.prepare<[string, string]>('DELETE FROM holds WHERE session_id = ? AND name = ?'),
     shrinkHold: db.prepare<[number, string, string]>('UPDATE holds SET quantity = ? WHERE session_id = ? AND name = ?'),
