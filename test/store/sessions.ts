@@ -31,6 +31,16 @@ export function sessionsSuite(engine: string): void {
       assert.equal(await store.getSession(id), null, 'expired at its next timeout');
     }));
 
+    it('touchSession records an access without a key; the key stays', async () => withStore(engine, async ({ store, clock, session }) => {
+      const id = await session();
+      clock.advance(50_000);
+      const touched = await store.touchSession(id);
+      assert.deepEqual([touched?.lastAccessAt, touched?.nextTimeout], [clock(), clock() + 60_000]);
+      clock.advance(50_000);
+      assert.equal((await store.authenticate(auth(id, 'k0'))).outcome, 'current', 'alive, same key');
+      assert.equal(await store.touchSession(newSessionId()), null);
+    }));
+
     it('sweepExpired reports each expired session once, with the holds it released', async () => withStore(engine, async ({ store, clock, session }) => {
       const [a, b, c] = [await session(), await session(), await session()];
       await store.holdResources(a, ['seat:1'], 600_000);
