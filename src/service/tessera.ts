@@ -30,7 +30,6 @@ export interface TesseraOptions {
   clock?: Clock;
 }
 
-
 /**
  * The use cases of Tessera over one store. The HTTP server is a thin face over
  * this class; a program can use it in-process the same way.
