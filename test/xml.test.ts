@@ -223,7 +223,8 @@ describe('JSON <-> XML round trip of record values (property)', () => {
       await fc.assert(fc.asyncProperty(fc.oneof(carried, fc.jsonValue({ maxDepth: 4 })), async (value) => {
         const expected = JSON.parse(JSON.stringify(value));
         const put = await s.req('PUT', '/v1/session/records/p', { value });
-        if (put.status === 400 && /beyond 2\^53/.test(put.body.error.message)) return; // JSON itself refuses it
+        // JSON itself refuses it: an inexact integer, or a __proto__ / constructor.prototype key.
+        if (put.status === 400 && /beyond 2\^53|__proto__/.test(put.body.error.message)) return;
         assert.equal(put.status, 200, JSON.stringify(put.body));
         const xml = await sendXml(app, 'GET', '/v1/session/records/p', { headers: h, accept: 'application/xml' });
         if (!carriable(expected)) {
