@@ -6,6 +6,7 @@ import { hashKey, newSessionId, newSessionKey } from '../src/core/keys.js';
 import { Tessera } from '../src/service/tessera.js';
 import { createSqliteStore } from '../src/store/sqlite/index.js';
 import { tempDir } from './helpers/harness.js';
+import { planOf, preparedDuring } from './helpers/sqlite-plans.js';
 
 const client = { id: 'web', roles: ['app'] as const };
 
@@ -37,14 +38,36 @@ test('SQLite keeps only hashes of keys at rest', async () => {
   } finally { dir.remove(); }
 });
 
-test('SQLite sweeps through the expiry index: the plan never scans the table', () => withPlanner((plan) => {
-    assert.match(plan('SELECT * FROM sessions WHERE sweep_at <= 1 ORDER BY sweep_at LIMIT 10'), /USING (COVERING )?INDEX sessions_by_sweep/);
-    assert.match(plan('SELECT session_id, name, key FROM records WHERE expires_at <= 1 LIMIT 10'), /USING (COVERING )?INDEX records_by_expiry/);
-    // The user index is an index of the sessions table: a user's sessions are found without a scan.
-    assert.match(plan(`SELECT s.* FROM sessions s WHERE json_extract(s.user, '$.name') = 'a' AND s.user IS NOT NULL
-      AND s.id > '' AND s.next_timeout > 0 ORDER BY s.id LIMIT 3`), /USING INDEX sessions_by_user \(<expr>=\? AND id>\?\)/);
-    assert.match(plan('SELECT key FROM login_attempts WHERE expires_at <= 1 LIMIT 5'), /USING (COVERING )?INDEX login_attempts_by_expiry/);
-}));
+test("SQLite plans every statement of its own that finds what is due (sweeps of sessions, records, holds, transactions, cursors, login logs) through an index, never a scan", async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, 'plan.db');
+    const statements = await preparedDuring(async () => {
+      const store = createSqliteStore({ path });
+      // Every sweep and listing once, so that a statement prepared on first use is seen too.
+      await store.sweepExpired(10);
+      await store.sweepExpiredHolds(10);
+      await store.sweepExpiredTransactions(10);
+      await store.sweepExpiredCursors(10);
+      await store.listSessions('alice', null, 3);
+      await store.listHolds('seat:', 5);
+      await store.close();
+    });
+    const due = statements.filter((s) => /\b(sweep_at|expires_at|deadline)\s*<=\s*\?/.test(s) && /^\s*(SELECT|DELETE|UPDATE)/i.test(s));
+    assert.ok(due.length >= 6, `the store's due-finding statements were seen (${due.length}): ${due.join(' | ')}`);
+    for (const source of due) {
+      const plan = planOf(path, source);
+      assert.match(plan, /USING (COVERING )?INDEX \w+_by_(sweep|expiry|deadline)/, `${source}\n  planned as: ${plan}`);
+      assert.doesNotMatch(plan, /\bSCAN \w+(?! USING)/, `${source}\n  planned as: ${plan}`);
+    }
+    const byUser = statements.filter((s) => s.includes("json_extract(s.user, '$.name')"));
+    assert.ok(byUser.length > 0, 'the store reads sessions by user');
+    for (const source of byUser) assert.match(planOf(path, source), /USING INDEX sessions_by_user/, source);
+    const byName = statements.filter((s) => /FROM holds WHERE name/.test(s));
+    assert.ok(byName.length > 0, 'the store reads holds by name');
+    for (const source of byName) assert.match(planOf(path, source), /USING (COVERING )?INDEX (holds_by_name|sqlite_autoindex_holds)/, source);
+  } finally { dir.remove(); }
+});
 
 test('SQLite carries written sessions from the WAL into the database file while it serves (the background checkpointer)', async () => {
   const dir = tempDir();
@@ -108,8 +131,3 @@ test('SQLite keeps fencing tokens across restarts: a token never goes back', asy
   } finally { dir.remove(); }
 });
 
-test('SQLite finds holds through their indexes: by name, and expired ones by time', () => withPlanner((plan) => {
-    assert.match(plan("SELECT 1 FROM holds WHERE name = 'x' AND session_id <> 'y' AND expires_at > 1"), /USING (COVERING )?INDEX holds_by_name/);
-    assert.match(plan('SELECT * FROM holds WHERE announced = 0 AND expires_at <= 1 ORDER BY expires_at LIMIT 10'), /USING (COVERING )?INDEX holds_by_expiry/);
-    assert.match(plan("SELECT * FROM holds WHERE name >= 'a' AND name < 'b' AND expires_at > 1 ORDER BY name, session_id LIMIT 5"), /USING (COVERING )?INDEX holds_by_name/);
-}));

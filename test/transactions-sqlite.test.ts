@@ -85,16 +85,3 @@ test('a second node on the same file serves the session its open scope, and keep
     await b.close();
   } finally { dir.remove(); }
 });
-
-test('SQLite rolls back idle scopes and drops unused cursors through their deadline indexes', async () => {
-  const dir = tempDir();
-  try {
-    const path = join(dir.path, 'plan.db');
-    await createSqliteStore({ path }).close();
-    const db = new Database(path);
-    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
-    assert.match(plan('SELECT session_id FROM scopes WHERE depth > 0 AND deadline <= 1 ORDER BY deadline LIMIT 10'), /USING (COVERING )?INDEX scopes_by_deadline/);
-    assert.match(plan('SELECT id FROM cursors WHERE deadline <= 1 ORDER BY deadline LIMIT 10'), /USING (COVERING )?INDEX cursors_by_deadline/);
-    db.close();
-  } finally { dir.remove(); }
-});
