@@ -283,5 +283,98 @@ export function markdown(r: Results): string {
     );
   }
   lines.push('');
+  lines.push(goalsMarkdown(r));
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------------ goals (issue 17)
+
+/** The system Tessera is measured against: what a Fastify user would pick instead. */
+export const PEER: SystemId = 'fastify-session';
+
+export interface Goal {
+  /** What is measured, e.g. "keep-alive: CPU per answer, Tessera (SQLite) / peer". */
+  what: string;
+  /** The figure as measured (a ratio or an absolute value), NaN when not measured. */
+  figure: number;
+  /** How the figure is printed: '×' for a ratio, else the unit. */
+  unit: '×' | 'µs' | 'MiB';
+  /** The bound, and on which side the figure must stay. */
+  bound: number;
+  atMost: boolean;
+  /** Why the goal could not be judged (a system or workload not run). */
+  missing?: string;
+}
+
+const cpuTotal = (x?: HttpLoadResult) => (x?.cpuUs ? x.cpuUs.server + (x.cpuUs.store ?? 0) : NaN);
+
+/**
+ * The figure of one system against the peer's, round by round (both measured in
+ * the same round), then the median over the rounds.
+ */
+function roundRatio(r: Results, workload: Workload, system: SystemId, pick: (x: HttpLoadResult) => number): number {
+  const ratios: number[] = [];
+  for (const m of r.measurements.filter((x) => x.workload === workload && x.system === system && x.result)) {
+    const peer = r.measurements.find((x) => x.workload === workload && x.system === PEER && x.round === m.round)?.result;
+    if (peer) ratios.push(pick(m.result!) / pick(peer));
+  }
+  return median(ratios);
+}
+
+/** Every goal of issue 17 that this run measured enough to judge, met or not. */
+export function goals(r: Results): Goal[] {
+  const out: Goal[] = [];
+  const ranHttp = (w: Workload, s: SystemId) => r.measurements.some((m) => m.workload === w && m.system === s && m.result);
+  const peerLabel = 'peer';
+  const add = (g: Goal, need: SystemId[], w?: Workload) => {
+    const absent = need.filter((s) => (w ? !ranHttp(w, s) : !r.systems.some((x) => x.id === s && x.status === 'ran')));
+    out.push(absent.length ? { ...g, figure: NaN, missing: `${absent.map(label).join(', ')} not run` } : g);
+  };
+  for (const w of WORKLOADS) {
+    const t = w.title.replace(/^\d+\.\s*/, '');
+    add({ what: `${t}: CPU per answer, Tessera (SQLite) / ${peerLabel} (server + redis-server)`, figure: roundRatio(r, w.id, 'tessera-sqlite', cpuTotal), unit: '×', bound: 0.75, atMost: true }, ['tessera-sqlite', PEER], w.id);
+    add({ what: `${t}: req/s, Tessera (SQLite) / ${peerLabel}`, figure: roundRatio(r, w.id, 'tessera-sqlite', (x) => x.rps), unit: '×', bound: 1.3, atMost: false }, ['tessera-sqlite', PEER], w.id);
+    add({ what: `${t}: CPU per answer, Tessera (Redis) / ${peerLabel} (each server + its redis-server)`, figure: roundRatio(r, w.id, 'tessera-redis', cpuTotal), unit: '×', bound: 1.0, atMost: true }, ['tessera-redis', PEER], w.id);
+    if (w.id !== 'create') {
+      const s = r.summary.find((x) => x.workload === w.id && x.system === 'tessera-redis');
+      add({ what: `${t}: redis-server CPU per answer, Tessera (Redis)`, figure: s?.storeCpuUs ?? NaN, unit: 'µs', bound: 10, atMost: true }, ['tessera-redis'], w.id);
+    }
+    for (const s of ['tessera-sqlite', 'tessera-redis'] as SystemId[]) {
+      add({ what: `${t}: p99, ${label(s)} / ${peerLabel}`, figure: roundRatio(r, w.id, s, (x) => x.p99), unit: '×', bound: 1.0, atMost: true }, [s, PEER], w.id);
+    }
+  }
+  const rss = (id: SystemId) => r.systems.find((s) => s.id === id)?.peakRssKiB;
+  for (const s of ['tessera-sqlite', 'tessera-redis'] as SystemId[]) {
+    const mine = rss(s);
+    const peer = rss(PEER);
+    add({ what: `peak RSS of the server process, ${label(s)} / ${peerLabel}'s`, figure: mine && peer ? mine / peer : NaN, unit: '×', bound: 1.0, atMost: true }, [s, PEER]);
+  }
+  for (const s of ['tessera-sqlite', 'tessera-redis'] as SystemId[]) {
+    const sizes = r.expirySweep.find((x) => x.system === s)?.result;
+    const big = sizes?.reduce((a, b) => (b.stored > a.stored ? b : a));
+    const small = sizes?.reduce((a, b) => (b.stored < a.stored ? b : a));
+    const g: Goal = {
+      what: `expiry sweep, ${label(s)}: ${big ? int(big.stored) : 'largest'} stored / ${small ? int(small.stored) : 'smallest'} stored`,
+      figure: big && small && big !== small ? big.sweepMs / small.sweepMs : NaN, unit: '×', bound: 1.2, atMost: true,
+    };
+    out.push(Number.isFinite(g.figure) ? g : { ...g, missing: 'sweep not run at two sizes' });
+  }
+  return out;
+}
+
+export function goalsMarkdown(r: Results): string {
+  const lines = ['### Goals (issue 17)', '', `Against the peer, ${label(PEER)}, measured in the same rounds (a ratio is taken round by round, then the median).`, ''];
+  lines.push('| goal | figure | bound | met |');
+  lines.push('|---|---:|---:|---|');
+  const show = (n: number, unit: Goal['unit']) => (!Number.isFinite(n) ? '–' : unit === '×' ? `${n.toFixed(2)}×` : `${n.toFixed(1)} ${unit}`);
+  let met = 0;
+  let judged = 0;
+  for (const g of goals(r)) {
+    const ok = Number.isFinite(g.figure) ? (g.atMost ? g.figure <= g.bound : g.figure >= g.bound) : undefined;
+    if (ok !== undefined) judged++;
+    if (ok) met++;
+    lines.push(`| ${g.what} | ${show(g.figure, g.unit)} | ${g.atMost ? '≤' : '≥'} ${show(g.bound, g.unit)} | ${ok === undefined ? `not measured (${g.missing})` : ok ? 'yes' : '**no**'} |`);
+  }
+  lines.push('', `${met} of ${judged} measured goals met.`, '');
   return lines.join('\n');
 }
