@@ -70,7 +70,17 @@ function asJsonWould(reply: FastifyReply, payload: unknown): unknown {
 
 /** The media types a route's schema says its success answers come in, besides JSON and XML (text/event-stream). */
 function extraTypes(request: FastifyRequest): string[] {
-  const response = (request.routeOptions.schema as { response?: Record<string, { content?: Record<string, unknown> }> } | undefined)?.response;
+  const schema = request.routeOptions.schema as { response?: Record<string, { content?: Record<string, unknown> }> } | undefined;
+  if (!schema) return [];
+  let types = extraTypesOf.get(schema);
+  if (!types) extraTypesOf.set(schema, (types = extraTypesOfSchema(schema.response)));
+  return types;
+}
+
+/** A route's extra media types, worked out once per route (its schema object) rather than on every request. */
+const extraTypesOf = new WeakMap<object, string[]>();
+
+function extraTypesOfSchema(response: Record<string, { content?: Record<string, unknown> }> | undefined): string[] {
   if (!response) return [];
   const types = new Set<string>();
   for (const [status, r] of Object.entries(response)) {
@@ -82,7 +92,13 @@ function extraTypes(request: FastifyRequest): string[] {
 
 /** Negotiates the answer's media type for a /v1 or Futurama route: JSON or XML (or what else the route offers). */
 function negotiateAnswer(request: FastifyRequest, reply: FastifyReply): void {
-  const xmlRequest = isXml(mediaType(request.headers['content-type']));
+  const contentType = request.headers['content-type'];
+  const accept = request.headers.accept;
+  // The common case, decided without parsing: a JSON (or bodiless) request that
+  // accepts anything or JSON gets JSON, the first offer, which needs no set-up.
+  if ((contentType === undefined || contentType === JSON_TYPE || contentType.startsWith('application/json;')) &&
+    (accept === undefined || accept === '*/*' || accept === JSON_TYPE)) return;
+  const xmlRequest = isXml(mediaType(contentType));
   if (xmlRequest) answerInXml(reply); // errors of negotiation itself come back as the request came
   const offers = xmlRequest ? [...XML_TYPES, JSON_TYPE] : [JSON_TYPE, ...XML_TYPES];
   const chosen = negotiate(request.headers.accept, [...offers, ...extraTypes(request)]);
