@@ -34,10 +34,22 @@ export class Shared {
   ) {}
 
   remember(s: Pick<SessionInfo, 'id' | 'client' | 'queue'>): SessionFacts {
-    const facts = { client: s.client, queue: s.queue };
+    let pair = this.factsOf.get(s.client);
+    if (!pair) {
+      pair = [Object.freeze({ client: s.client, queue: false }), Object.freeze({ client: s.client, queue: true })];
+      this.factsOf.set(s.client, pair);
+    }
+    const facts = pair[s.queue ? 1 : 0];
     this.facts.set(s.id, facts);
     return facts;
   }
+
+  /**
+   * One frozen facts object per client and queue flag, shared by every session
+   * that has them (clients are the configured few): the facts cache then holds
+   * only ids and references, not 100,000 small objects.
+   */
+  private readonly factsOf = new Map<string, [SessionFacts, SessionFacts]>();
 
   /**
    * Accepts a session's credentials, in ONE store step: classifies the key
