@@ -233,14 +233,14 @@ export function markdown(r: Results): string {
         'stored, the sweep times of the two sizes are close.',
       '',
     );
-    lines.push('| System | stored | expired | removed | sweep ms | µs per expired session | empty sweep ms | × smallest size |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('| System | stored | expired | removed | sweep ms | sweep CPU ms (this process) | µs per expired session | empty sweep ms | × smallest size |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const x of sweepsRan) {
       const sizes = x.result!;
       const smallest = sizes.reduce((a, b) => (b.stored < a.stored ? b : a));
       for (const size of sizes) {
         lines.push(
-          `| ${label(x.system)} | ${int(size.stored)} | ${int(size.expired)} | ${int(size.removed)} | ${ms(size.sweepMs)} | ` +
+          `| ${label(x.system)} | ${int(size.stored)} | ${int(size.expired)} | ${int(size.removed)} | ${ms(size.sweepMs)} | ${ms(size.sweepCpuMs ?? NaN)} | ` +
             `${((size.sweepMs * 1000) / Math.max(1, size.removed)).toFixed(1)} | ${ms(size.idleSweepMs)} | ${ratio(size.sweepMs / smallest.sweepMs)} |`,
         );
       }
@@ -353,9 +353,12 @@ export function goals(r: Results): Goal[] {
     const sizes = r.expirySweep.find((x) => x.system === s)?.result;
     const big = sizes?.reduce((a, b) => (b.stored > a.stored ? b : a));
     const small = sizes?.reduce((a, b) => (b.stored < a.stored ? b : a));
+    // On SQLite the sweep's whole cost is this process's CPU, steadier than wall time on a shared machine;
+    // on Redis most of it is in redis-server, so wall time it is.
+    const cpu = s === 'tessera-sqlite' && big?.sweepCpuMs !== undefined && small?.sweepCpuMs !== undefined;
     const g: Goal = {
-      what: `expiry sweep, ${label(s)}: ${big ? int(big.stored) : 'largest'} stored / ${small ? int(small.stored) : 'smallest'} stored`,
-      figure: big && small && big !== small ? big.sweepMs / small.sweepMs : NaN, unit: '×', bound: 1.2, atMost: true,
+      what: `expiry sweep, ${label(s)}: ${big ? int(big.stored) : 'largest'} stored / ${small ? int(small.stored) : 'smallest'} stored (${cpu ? 'CPU' : 'wall'} time)`,
+      figure: big && small && big !== small ? (cpu ? big.sweepCpuMs! / small.sweepCpuMs! : big.sweepMs / small.sweepMs) : NaN, unit: '×', bound: 1.2, atMost: true,
     };
     out.push(Number.isFinite(g.figure) ? g : { ...g, missing: 'sweep not run at two sizes' });
   }
