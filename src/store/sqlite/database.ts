@@ -37,9 +37,11 @@ export function openDatabase(options: SqliteDatabaseOptions): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
-  // A 64 MiB page cache (SQLite's default is 2 MiB): the sessions' B-tree is
-  // keyed by random ids, so with a million sessions most pages would miss.
-  db.pragma('cache_size = -65536');
+  // A 16 MiB page cache (SQLite's default is 2 MiB): the sessions' B-tree is
+  // keyed by random ids. 64 MiB held 60 MiB more memory under load for no
+  // measurable gain (BENCHMARKS.md, item 26): a page it misses is a read from
+  // the OS's file cache, and the sweep of 1M sessions cost no more CPU with 16.
+  db.pragma('cache_size = -16384');
   migrate(db, options.path);
   let checkpointer: Checkpointer | null = null;
   // Set when the checkpointer asks for the WAL's tail during a turn: copied before the next one begins.
