@@ -23,7 +23,7 @@ let nodes: Node[] = [];
 before(async () => {
   redis = await startRedis();
   const config = join(dir.path, 'tessera.json');
-  writeFileSync(config, JSON.stringify({ clients: [{ id: 'web', token, roles: ['app'] }] }));
+  writeFileSync(config, JSON.stringify({ clients: [{ id: 'web', token, roles: ['app'] }], records: { log: { kind: 'multiple' } } }));
   nodes = await Promise.all([0, 1, 2].map(() => startServe(['--config', config, '--port', '0', '--store', `redis://127.0.0.1:${redis.port}`], dir.path)));
 });
 

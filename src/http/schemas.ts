@@ -148,6 +148,8 @@ function schemaOf(doc: RouteDoc, security: Record<string, string[]>[], successHe
 
 /** A route of a session: the client's token and the session's credentials; the answer carries the next key. */
 export const sessionRoute = (doc: RouteDoc) => schemaOf(doc, [{ client: [], sessionId: [], sessionKey: [] }], sessionHeaders);
+/** The route that ends its session: the session's credentials; the answer carries no session headers (no session is left). */
+export const endingRoute = (doc: RouteDoc) => schemaOf(doc, [{ client: [], sessionId: [], sessionKey: [] }]);
 /** A route of a client (app or admin roles), no session. */
 export const clientRoute = (doc: RouteDoc) => schemaOf(doc, [{ client: [] }]);
 /** A route anyone may call (health, readiness, this document). */

@@ -256,7 +256,7 @@ export class Tessera {
     const type = this.recordType(n);
     if (type?.writeRoles && ctx === null) return null;
     if (type?.writeRoles && !hasAnyRole(ctx!, type.writeRoles)) throw new TesseraError('FORBIDDEN');
-    const kind: RecordKind = type?.kind ?? (k === null ? 'single' : 'multiple');
+    const kind: RecordKind = type?.kind ?? 'single'; // an undeclared record is single
     if (kind === 'multiple' && k === null) {
       throw new TesseraError('INVALID_REQUEST', `Record '${n}' is a multiple record: write one entry with PUT /records/${n}/{key}.`, { field: 'key' });
     }

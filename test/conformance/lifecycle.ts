@@ -108,6 +108,8 @@ export function lifecycleSuite(engine: string): void {
       const res = await s.req('DELETE', '/v1/session');
       assert.equal(res.status, 200);
       assert.deepEqual(res.body, { message: 'success' });
+      // The session no longer exists: no key to send next, no id, no timeout.
+      for (const h of ['session-key', 'session-id', 'session-expires']) assert.equal(res.headers[h], undefined, h);
       assert.equal((await s.req('GET', '/v1/session')).status, 401);
       assert.deepEqual(await tessera.store.getRecord(s.id, 'cart').catch((e) => e.code), 'SESSION_INVALID');
       assert.deepEqual(events, ['session.created', 'session.ended']);

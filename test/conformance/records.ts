@@ -61,11 +61,14 @@ export function recordsSuite(engine: string): void {
       assert.equal(noKey.body.error.code, 'INVALID_REQUEST');
       const withKey = await s.req('PUT', '/v1/session/records/order_data/x', { value: { total: 1 } });
       assert.equal(withKey.status, 400);
-      // Undeclared names take their kind from their first write.
+      // An undeclared name is a single record: a PUT with an entry key is refused, written or not.
+      const cart = await s.req('PUT', '/v1/session/records/cart/k1', { value: 1 });
+      assert.equal(cart.status, 400);
+      assert.equal(cart.body.error.code, 'INVALID_REQUEST');
+      assert.equal((await s.req('GET', '/v1/session/records/cart')).status, 404);
       await s.req('PUT', '/v1/session/records/free', { value: 1 });
       assert.equal((await s.req('PUT', '/v1/session/records/free/k', { value: 1 })).status, 400);
-      await s.req('PUT', '/v1/session/records/bag/k', { value: 1 });
-      assert.equal((await s.req('PUT', '/v1/session/records/bag', { value: 1 })).status, 400);
+      assert.equal((await s.req('GET', '/v1/session/records/free')).body.value, 1);
     }));
 
     it('reads an expired record as absent before any sweep, and a later write starts it fresh', () => using(engine, {}, async ({ app, clock }) => {

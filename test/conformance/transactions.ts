@@ -243,7 +243,7 @@ export function transactionsSuite(engine: string): void {
       assert.equal(res.body.error.code, 'SESSION_INVALID');
     }));
 
-    it('never answers 5xx to odd input on the transaction and cursor routes, and loses nothing', () => using(engine, {}, async ({ app }) => {
+    it('never answers 5xx to odd input on the transaction and cursor routes, and loses nothing', () => using(engine, { records: { bag: { kind: 'multiple' } } }, async ({ app }) => {
       const s = await SessionClient.create(app);
       await put(s, 'bag/a', 1);
       await begin(s);

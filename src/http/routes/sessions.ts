@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../service/tessera.js';
-import { creatingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
+import { creatingRoute, endingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
 import { APP, createdHeaders, entered, SESSION } from '../session.js';
 
 const tags = ['sessions'];
@@ -37,8 +37,13 @@ export function sessionRoutes(app: FastifyInstance, tessera: Tessera): void {
     }),
   }, async (request) => tessera.keepAlive(entered(request), request.body));
 
+  // The session no longer exists once this answers: no key to send next, no id, no timeout.
   app.delete('/v1/session', {
     config: { access: SESSION },
-    schema: sessionRoute({ operationId: 'endSession', summary: 'End the session', tags, body: noBody, bodyOptional: true, response: { 200: message } }),
-  }, async (request) => tessera.end(entered(request)));
+    schema: endingRoute({ operationId: 'endSession', summary: 'End the session', tags, body: noBody, bodyOptional: true, response: { 200: message } }),
+  }, async (request, reply) => {
+    const ended = await tessera.end(entered(request));
+    for (const h of ['session-id', 'session-key', 'session-expires']) reply.removeHeader(h);
+    return ended;
+  });
 }
