@@ -121,7 +121,8 @@ export function startServer(
       if (options.verbose) process.stderr.write(`[${name}] ${chunk}`);
       if (ready) return;
       buffered += chunk.toString();
-      const match = /^listening on (http:\/\/[^\s]+)\s*$/m.exec(buffered);
+      // A plain line (the peers), or Tessera's JSON log line whose msg is `listening on URL`.
+      const match = /(?:^|"msg":")listening on (http:\/\/[^\s"]+)/m.exec(buffered);
       if (!match) return;
       const url = new URL(match[1]);
       if (url.hostname !== '127.0.0.1') return fail(`listens on ${url.host}; the bench only uses 127.0.0.1`);

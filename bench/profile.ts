@@ -23,7 +23,7 @@ writeFileSync(join(dir, 'c.json'), JSON.stringify({ clients: [{ id: 'p', token, 
 const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/cli/main.js', 'serve', '--port', '0', '--store', store, '--config', join(dir, 'c.json')],
   { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise<string>((resolve) => server.stdout!.on('data', (d: Buffer) => {
-  const m = /listening on (\S+)/.exec(d.toString());
+  const m = /listening on (http:\/\/[^\s"]+)/.exec(d.toString());
   if (m) resolve(m[1]);
 }));
 const ctx: Ctx = { base: new URL(url), agent: keepAliveAgent(50), token };

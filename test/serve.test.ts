@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from './helpers/harness.js';
@@ -84,7 +84,75 @@ test('stops on a bad config file with a message naming the key at fault', async 
   assert.match(broken.stderr, /not valid JSON/);
   const flags = await run(['serve', '--prot', '1']);
   assert.equal(flags.code, 2);
-  assert.match(flags.stderr, /--prot/);
+  assert.equal(flags.stderr, 'tessera: --prot: unknown option (tessera --help lists them)\n');
+  writeFileSync(join(dir.path, 'enum.json'), JSON.stringify({ clients: [{ id: 'a', token: 'a-token-0123456789abc', roles: ['boss'] }] }));
+  const enumError = await run(['serve', '--config', join(dir.path, 'enum.json'), '--store', 'memory:']);
+  assert.equal(enumError.stderr, 'tessera: config: clients.0.roles.0: must be one of "app", "admin", "portal"\n', 'an enum error lists the allowed values');
+  const missing = await run(['serve', '--config', join(dir.path, 'nope.json')]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, `tessera: config ${join(dir.path, 'nope.json')}: cannot read it: no such file\n`);
+});
+
+test('--version, help, and one error style: tessera: <what>: <why>, exit 2 for usage, 1 for a failure', async () => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  for (const flag of ['--version', '-v']) {
+    const v = await run([flag]);
+    assert.equal(v.code, 0);
+    assert.equal(v.stdout, `tessera ${version}\n`);
+  }
+  const bare = await run([]);
+  assert.equal(bare.code, 0, 'tessera alone prints help and exits 0');
+  assert.match(bare.stdout, /^Usage: tessera serve/);
+  assert.equal(bare.stderr, '');
+  assert.equal((await run(['--help'])).stdout, bare.stdout);
+  const unknown = await run(['frob']);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stdout, '');
+  assert.equal(unknown.stderr, 'tessera: frob: unknown command (one of serve, users, backup; tessera --help)\n');
+  const noValue = await run(['serve', '--port']);
+  assert.deepEqual([noValue.code, noValue.stderr], [2, 'tessera: --port: needs a value\n']);
+  const badPort = await run(['serve', '--port', 'http']);
+  assert.deepEqual([badPort.code, badPort.stderr], [2, "tessera: --port: 'http' is not a port number (0 to 65535)\n"]);
+});
+
+test('every stdout line is JSON, the listening line included; the access log is one line per request, without a key', async () => {
+  const r = await startServe(['--config', configFile, '--port', '0', '--store', 'memory:'], { cwd: dir.path, env: { ...process.env, TESSERA_ACCESS_LOG: '1' } });
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const created = await (await fetch(`${r.url}/v1/sessions`, { method: 'POST', headers: auth, body: '{}' })).json();
+  const put = await fetch(`${r.url}/v1/session/records/cart?x=1`, {
+    method: 'PUT', headers: { ...auth, 'session-id': created.id, 'session-key': created.key }, body: JSON.stringify({ value: 1 }),
+  });
+  assert.equal(put.status, 200);
+  await fetch(`${r.url}/nowhere`);
+  assert.equal(await stop(r), 0);
+  const stdout = r.stdout();
+  const lines = stdout.trimEnd().split('\n').map((l) => JSON.parse(l)); // throws on a line that is not JSON
+  const listening = lines.find((l) => /^listening on /.test(l.msg));
+  assert.equal(listening.msg, `listening on ${r.url}`);
+  assert.equal(listening.url, r.url);
+  assert.match(r.stderr(), new RegExp(`^listening on ${r.url}$`, 'm'), 'and a plain line for people on stderr');
+  const access = lines.filter((l) => l.msg === 'request');
+  assert.deepEqual(access.map((l) => [l.method, l.route, l.status, l.session]), [
+    ['POST', '/v1/sessions', 201, created.id],
+    ['PUT', '/v1/session/records/:name', 200, created.id],
+    ['GET', '/nowhere', 404, undefined],
+  ], 'one line per request: method, route, status, session id');
+  for (const l of access) assert.equal(typeof l.ms, 'number');
+  assert.ok(!stdout.includes(created.key) && !stdout.includes(put.headers.get('session-key')!), 'never a key');
+  assert.ok(!/Server listening at|incoming request|request completed/.test(stdout), "no Fastify lines of its own");
+});
+
+test('a port in use stops the start with one line, before any banner', async () => {
+  const first = await start(['--port', '0', '--store', 'memory:']);
+  try {
+    const { port } = new URL(first.url);
+    const second = await run(['serve', '--port', port, '--store', 'memory:']);
+    assert.equal(second.code, 1);
+    assert.equal(second.stderr, `tessera: listen 127.0.0.1:${port}: the address is already in use (another server on that port? --port picks another)\n`);
+    assert.equal(second.stdout, '', 'no OPEN MODE banner, no listening line');
+  } finally {
+    assert.equal(await stop(first), 0);
+  }
 });
 
 test('answers a request that Node.js itself refuses with a catalogue error body', async () => {

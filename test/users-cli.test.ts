@@ -42,7 +42,7 @@ test('users add with --password-stdin, then login over HTTP; roles and remove re
   assert.ok(!added.stdout.includes('alice-cli-password') && !added.stderr.includes('alice-cli-password'), 'the password is never echoed');
   const again = await cli(['add', 'alice', '--password-stdin', '--store', store], 'other\n');
   assert.equal(again.code, 1);
-  assert.match(again.stderr, /already exists/);
+  assert.equal(again.stderr, "tessera: user 'alice': already exists (change it with 'tessera users passwd' or 'tessera users roles')\n");
 
   const server = await serve();
   try {
@@ -74,15 +74,39 @@ test('users add with --password-stdin, then login over HTTP; roles and remove re
   }
 });
 
-test('users refuses bad usage with exit code 2 and a missing user with 1', async () => {
-  assert.equal((await cli(['frobnicate', '--store', store])).code, 2);
-  assert.equal((await cli(['add', '--store', store])).code, 2);
-  assert.equal((await cli(['add', 'bob', '--store', store])).code, 2, 'no terminal and no --password-stdin');
-  assert.equal((await cli(['list', '--store', 'memory:'])).code, 2);
-  const missing = await cli(['remove', 'nobody', '--store', store]);
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /USER_NOT_FOUND/);
+test('users refuses bad usage with exit code 2 and a missing user with 1, each in one line', async () => {
+  const usage = async (args: string[], stderr: string) => {
+    const r = await cli(args);
+    assert.deepEqual([r.code, r.stderr], [2, stderr], args.join(' '));
+  };
+  await usage(['frobnicate', '--store', store], 'tessera: users frobnicate: unknown command (one of add, passwd, roles, remove, list; tessera users --help)\n');
+  await usage(['add', '--store', store], 'tessera: users add: needs a user name\n');
+  await usage(['add', 'bob', '--store', store], 'tessera: users add: standard input is not a terminal: pipe the password with --password-stdin\n');
+  await usage(['list', '--store', 'memory:'], 'tessera: --store: memory: lives inside one process; name a shared store (sqlite:PATH or redis://HOST:PORT)\n');
+  await usage(['list', '--frob', '--store', store], 'tessera: --frob: unknown option (tessera --help lists them)\n');
+  const help = await cli([]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: tessera users/);
+  // The same not-found line from every command that names a user.
+  for (const args of [['passwd', 'nobody', '--password-stdin'], ['remove', 'nobody'], ['roles', 'nobody'], ['roles', 'nobody', '--role', 'x']]) {
+    const missing = await cli([...args, '--store', store], 'pw\n');
+    assert.deepEqual([missing.code, missing.stderr], [1, "tessera: user 'nobody': no such user ('tessera users list' lists them)\n"], args.join(' '));
+  }
   const bad = await cli(['add', 'a\u0007b', '--password-stdin', '--store', store], 'x\n');
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /INVALID_REQUEST/);
+  assert.match(bad.stderr, /^tessera: user "a\\u0007b": .*\(INVALID_REQUEST\)\n$/);
+});
+
+test('users list says when there are no users, and every listing takes --json', async () => {
+  const empty = `sqlite:${join(dir.path, 'empty.db')}`;
+  const list = await cli(['list', '--store', empty]);
+  assert.deepEqual([list.code, list.stdout, list.stderr], [0, '', "no users (add one with 'tessera users add NAME')\n"]);
+  assert.equal((await cli(['list', '--json', '--store', empty])).stdout, '[]\n');
+  assert.equal((await cli(['add', 'carol', '--password-stdin', '--store', empty], 'carol-password\n')).code, 0);
+  const none = await cli(['roles', 'carol', '--store', empty]);
+  assert.deepEqual([none.code, none.stdout, none.stderr], [0, '', 'carol has no roles\n']);
+  assert.equal((await cli(['roles', 'carol', '--json', '--store', empty])).stdout, '[]\n');
+  await cli(['roles', 'carol', '--role', 'a', '--role', 'b', '--store', empty]);
+  assert.equal((await cli(['roles', 'carol', '--json', '--store', empty])).stdout, '["a","b"]\n');
+  assert.equal((await cli(['list', '--store', empty])).stdout, 'carol\ta,b\n');
 });

@@ -4,7 +4,10 @@ import { isIP } from 'node:net';
 import { ConfigError, resolveConfig, type TesseraConfig } from '../core/config.js';
 import { buildServer } from '../http/server.js';
 import { Tessera } from '../service/tessera.js';
-import { openStore } from '../store/open.js';
+import { toTesseraError } from '../http/errors.js';
+import { CliError, logLine } from './output.js';
+import { openCheckedStore } from './store.js';
+import { StoreWatch } from './store-watch.js';
 
 export interface ServeFlags {
   config?: string;
@@ -28,14 +31,16 @@ export function loadConfig(flags: ServeFlags): Record<string, unknown> {
     try {
       text = readFileSync(flags.config, 'utf8');
     } catch (e) {
-      throw new ConfigError(`config: cannot read ${flags.config}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a folder, not a file' : (e as Error).message;
+      throw new ConfigError(`config ${flags.config}: cannot read it: ${why}`);
     }
     try {
       config = JSON.parse(text);
     } catch (e) {
-      throw new ConfigError(`config: ${flags.config} is not valid JSON: ${(e as Error).message}`);
+      throw new ConfigError(`config ${flags.config}: not valid JSON: ${(e as Error).message}`);
     }
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError('config: the file must hold a JSON object');
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`config ${flags.config}: the file must hold a JSON object`);
   }
   const listen = { ...(config.listen as object | undefined) } as Record<string, unknown>;
   if (flags.host !== undefined) listen.host = flags.host;
@@ -55,7 +60,12 @@ export function loadConfig(flags: ServeFlags): Record<string, unknown> {
   return out;
 }
 
-/** `tessera serve`: starts the server and runs until SIGTERM or SIGINT. */
+/**
+ * `tessera serve`: starts the server and runs until SIGTERM or SIGINT. In
+ * this order, so that a start that cannot succeed says why in one line
+ * before anything else: the config, the store (it must answer), the users,
+ * the port; then the open-mode warning and the `listening on` line.
+ */
 export async function serve(flags: ServeFlags): Promise<void> {
   const raw = loadConfig(flags);
   const config = resolveConfig(raw);
@@ -63,8 +73,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (openMode && !isLoopback(config.listen.host)) {
     throw new ConfigError(`config: clients: none configured, and open mode is allowed only on a loopback address (listen.host is ${config.listen.host})`);
   }
-  if (config.listen.workers > 1 && cluster.isPrimary) return supervise(config);
-  const store = await openStore(config.store);
+  if (config.listen.workers > 1 && cluster.isPrimary) return supervise(config, openMode);
+  const store = await openCheckedStore(config.store);
   let tessera: Tessera;
   try {
     tessera = new Tessera({ config, store });
@@ -77,29 +87,56 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logger: { level },
     accessLog: process.env.TESSERA_ACCESS_LOG === '1',
   });
-  if (openMode && !cluster.isWorker) {
-    app.log.warn('OPEN MODE: no clients are configured, so any local process may create and use sessions without a token. '
-      + 'Add "clients" to the config before exposing this server.');
-  }
+  const watch = new StoreWatch(store, config.store, app.log);
+  app.addHook('onError', (_request, _reply, err, done) => {
+    if (toTesseraError(err).code === 'STORE_UNAVAILABLE') watch.requestFailed(err);
+    done();
+  });
+  const { host, port: wanted } = config.listen;
   try {
     // The config's users, hashed, created when absent (with workers, once, by the supervisor).
     if (!cluster.isWorker) await tessera.users.seed();
+    await app.ready();
+    // Fastify's own listen would log a line of its own per address; this process says `listening on` once, below.
+    await new Promise<void>((resolve, reject) => {
+      app.server.once('error', reject);
+      app.server.listen({ host, port: wanted }, () => {
+        app.server.off('error', reject);
+        resolve();
+      });
+    });
   } catch (e) {
-    await tessera.close();
+    await app.close().catch(() => {});
+    await tessera.close().catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    const where = `listen ${host.includes(':') ? `[${host}]` : host}:${wanted}`;
+    if (code === 'EADDRINUSE') throw new CliError(where, 'the address is already in use (another server on that port? --port picks another)');
+    if (code === 'EADDRNOTAVAIL') throw new CliError(where, 'no such address on this machine');
+    if (code === 'EACCES') throw new CliError(where, 'permission denied (ports below 1024 need privileges)');
+    if (code) throw new CliError(where, `${code}: ${(e as Error).message}`);
     throw e;
   }
-  tessera.startSweeper((e) => app.log.error({ err: e }, 'expiry sweep failed'));
-  await app.listen({ host: config.listen.host, port: config.listen.port });
+  if (openMode && !cluster.isWorker) {
+    const warning = 'OPEN MODE: no clients are configured, so any local process may create and use sessions without a token. '
+      + 'Add "clients" to the config before exposing this server.';
+    app.log.warn(warning);
+    if (process.stdout.isTTY) process.stderr.write(`tessera: ${warning}\n`);
+  }
+  tessera.startSweeper((e) => {
+    if (toTesseraError(e).code === 'STORE_UNAVAILABLE') watch.markLost(e);
+    else app.log.error({ err: e }, 'expiry sweep failed');
+  });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.listen.port;
+  const port = typeof address === 'object' && address ? address.port : wanted;
   if (cluster.isWorker) process.send!({ tessera: 'listening', port });
-  else process.stdout.write(`listening on ${urlOf(config, port)}\n`);
+  else announce(urlOf(config, port));
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'draining');
+    watch.stop();
     try {
       await app.close();
       await tessera.close();
@@ -111,6 +148,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * The `listening on http://HOST:PORT` line: a JSON log line on stdout like
+ * every other (with `url`), and the same words as a plain line on stderr for
+ * a person at a terminal (or a script that waits for them).
+ */
+function announce(url: string): void {
+  logLine('info', { url }, `listening on ${url}`);
+  process.stderr.write(`listening on ${url}\n`);
 }
 
 function urlOf(config: Readonly<TesseraConfig>, port: number): string {
@@ -128,8 +175,8 @@ function urlOf(config: Readonly<TesseraConfig>, port: number): string {
  * 10 s), and on SIGTERM or SIGINT has every worker drain, then exits 0. A
  * worker that fails to start stops the others: exit 1.
  */
-async function supervise(config: Readonly<TesseraConfig>): Promise<void> {
-  const seeder = new Tessera({ config, store: await openStore(config.store) });
+async function supervise(config: Readonly<TesseraConfig>, openMode: boolean): Promise<void> {
+  const seeder = new Tessera({ config, store: await openCheckedStore(config.store) });
   try {
     await seeder.users.seed();
   } finally {
@@ -152,7 +199,9 @@ async function supervise(config: Readonly<TesseraConfig>): Promise<void> {
     cluster.fork().on('message', (m: { tessera?: string; port?: number }) => {
       if (m?.tessera !== 'listening' || started || ++listening < config.listen.workers) return;
       started = true;
-      process.stdout.write(`listening on ${urlOf(config, m.port!)}\n`);
+      if (openMode) logLine('warn', {}, 'OPEN MODE: no clients are configured, so any local process may create and use sessions without a token. '
+        + 'Add "clients" to the config before exposing this server.');
+      announce(urlOf(config, m.port!));
     });
   };
   cluster.on('exit', (worker, exitCode, signal) => {

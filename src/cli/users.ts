@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, resolveConfig } from '../core/config.js';
+import { resolveConfig } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
 import { Tessera } from '../service/tessera.js';
-import { openStore } from '../store/open.js';
+import { CliError, quote, usage } from './output.js';
 import { loadConfig } from './serve.js';
+import { openCheckedStore } from './store.js';
 
 export const USERS_USAGE = `Usage: tessera users COMMAND [NAME] [options] [--store URL] [--config FILE]
 
@@ -11,7 +12,8 @@ export const USERS_USAGE = `Usage: tessera users COMMAND [NAME] [options] [--sto
   users passwd NAME [--password-stdin]              set a new password (ends the user's sessions)
   users roles NAME [--role R]... [--clear]          set the roles (no option: print them)
   users remove NAME                                 remove a user (ends its sessions)
-  users list [--json]                               list users and their roles
+  users list [--json]                               list users and their roles (name<TAB>roles)
+  users roles NAME [--json]                         print a user's roles
 
   The password is read from the terminal without echo, or with --password-stdin
   from standard input (one trailing newline removed). --store and --config
@@ -32,44 +34,55 @@ export async function usersCommand(args: string[], io: { stdin: NodeJS.ReadStrea
   const [command, name, ...extra] = positionals;
   if (values.help || command === undefined) {
     io.stdout.write(USERS_USAGE);
-    return values.help ? 0 : 2;
+    return 0;
   }
   const needsName = ['add', 'passwd', 'roles', 'remove'].includes(command);
-  if (!needsName && command !== 'list') throw new UsageError(`unknown users command '${command}'`);
-  if (needsName && name === undefined) throw new UsageError(`users ${command} needs a user name`);
-  if (extra.length > 0 || (!needsName && name !== undefined)) throw new UsageError(`unexpected argument '${extra[0] ?? name}'`);
+  if (!needsName && command !== 'list') throw usage(`users ${command}`, 'unknown command (one of add, passwd, roles, remove, list; tessera users --help)');
+  if (needsName && name === undefined) throw usage(`users ${command}`, 'needs a user name');
+  if (extra.length > 0 || (!needsName && name !== undefined)) throw usage(extra[0] ?? name, 'unexpected argument');
+  if (values.json && command !== 'list' && command !== 'roles') throw usage('--json', `applies to the listings (users list, users roles NAME), not to users ${command}`);
 
   const config = resolveConfig(loadConfig({ config: values.config, store: values.store }));
-  if (config.store.startsWith('memory:')) throw new ConfigError('store: the memory store lives inside one process; name a shared store with --store');
-  const tessera = new Tessera({ config, store: await openStore(config.store) });
+  if (config.store.startsWith('memory:')) throw usage('--store', 'memory: lives inside one process; name a shared store (sqlite:PATH or redis://HOST:PORT)');
+  // Checked before the store is opened: a password prompt comes before any work.
+  if ((command === 'add' || command === 'passwd') && !values['password-stdin'] && !io.stdin.isTTY) {
+    throw usage(`users ${command}`, 'standard input is not a terminal: pipe the password with --password-stdin');
+  }
+  const tessera = new Tessera({ config, store: await openCheckedStore(config.store) });
+  const who = `user ${quote(name ?? '')}`;
   try {
     const users = tessera.users;
     switch (command) {
       case 'add': {
-        if (await exists(tessera, name)) throw new CommandError(`user '${name}' already exists (use 'users passwd' or 'users roles')`);
+        if (await exists(tessera, name)) throw new CliError(who, "already exists (change it with 'tessera users passwd' or 'tessera users roles')");
         const password = await readPassword(io, values['password-stdin'] === true, true);
         const user = await users.put(name, { password, roles: values.role ?? [] });
         io.stdout.write(`added ${user.name} (roles: ${user.roles.join(', ') || 'none'})\n`);
         return 0;
       }
       case 'passwd': {
-        if (!(await exists(tessera, name))) throw new CommandError(`no user '${name}'`);
+        if (!(await exists(tessera, name))) throw notFound(name);
         await users.put(name, { password: await readPassword(io, values['password-stdin'] === true, true) });
         io.stdout.write(`password of ${name} changed; its sessions were ended\n`);
         return 0;
       }
       case 'roles': {
         if (values.role === undefined && !values.clear) {
-          io.stdout.write(`${(await users.get(name)).roles.join('\n')}\n`);
+          if (!(await exists(tessera, name))) throw notFound(name);
+          const { roles } = await users.get(name);
+          if (values.json) io.stdout.write(`${JSON.stringify(roles)}\n`);
+          else if (roles.length === 0) io.stderr.write(`${name} has no roles\n`);
+          else io.stdout.write(`${roles.join('\n')}\n`);
           return 0;
         }
-        if (values.role !== undefined && values.clear) throw new UsageError('give --role or --clear, not both');
-        if (!(await exists(tessera, name))) throw new CommandError(`no user '${name}'`);
+        if (values.role !== undefined && values.clear) throw usage('--clear', 'give --role or --clear, not both');
+        if (!(await exists(tessera, name))) throw notFound(name);
         const user = await users.put(name, { roles: values.role ?? [] });
         io.stdout.write(`roles of ${user.name}: ${user.roles.join(', ') || 'none'} (its sessions take them at their next request)\n`);
         return 0;
       }
       case 'remove': {
+        if (!(await exists(tessera, name))) throw notFound(name);
         const { ended } = await users.remove(name);
         io.stdout.write(`removed ${name} (${ended} session${ended === 1 ? '' : 's'} ended)\n`);
         return 0;
@@ -77,17 +90,24 @@ export async function usersCommand(args: string[], io: { stdin: NodeJS.ReadStrea
       default: {
         const { users: list } = await users.list();
         if (values.json) io.stdout.write(`${JSON.stringify(list)}\n`);
+        else if (list.length === 0) io.stderr.write("no users (add one with 'tessera users add NAME')\n");
         else for (const u of list) io.stdout.write(`${u.name}\t${u.roles.join(',')}\n`);
         return 0;
       }
     }
+  } catch (e) {
+    // A catalogue error (a bad name, say): the same one line, naming the user.
+    if (e instanceof TesseraError) throw new CliError(who, `${e.message.replace(/\.$/, '')} (${e.code})`);
+    throw e;
   } finally {
     await tessera.close();
   }
 }
 
-export class UsageError extends Error {}
-export class CommandError extends Error {}
+/** The one not-found message of every users command. */
+function notFound(name: string): CliError {
+  return new CliError(`user ${quote(name)}`, "no such user ('tessera users list' lists them)");
+}
 
 async function exists(tessera: Tessera, name: string): Promise<boolean> {
   try {
@@ -106,9 +126,8 @@ async function readPassword(io: { stdin: NodeJS.ReadStream; stderr: NodeJS.Writa
     for await (const chunk of io.stdin) text += chunk.toString();
     return text.replace(/\r?\n$/, '');
   }
-  if (!io.stdin.isTTY) throw new UsageError('standard input is not a terminal: pipe the password with --password-stdin');
-  const first = await prompt(io, 'Password: ');
-  if (confirm && (await prompt(io, 'Repeat password: ')) !== first) throw new CommandError('the passwords differ');
+    const first = await prompt(io, 'Password: ');
+  if (confirm && (await prompt(io, 'Repeat password: ')) !== first) throw new CliError('password', 'the two passwords typed differ');
   return first;
 }
 
@@ -130,7 +149,7 @@ function prompt(io: { stdin: NodeJS.ReadStream; stderr: NodeJS.WritableStream },
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done(null);
-        if (ch === '\u0003' || ch === '\u0004') return done(new CommandError('cancelled'));
+        if (ch === '\u0003' || ch === '\u0004') return done(new CliError('password', 'cancelled'));
         if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
         else if (ch >= ' ') typed += ch;
       }

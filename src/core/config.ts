@@ -128,6 +128,10 @@ function describe(e: ErrorObject): string {
     return `${path ? `${path}.` : ''}${key}: unknown key`;
   }
   if (e.keyword === 'propertyNames') return `${path}: record names are 1-128 of A-Z a-z 0-9 _ . : -`;
+  if (e.keyword === 'enum') {
+    const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ');
+    return `${path || '(root)'}: must be one of ${allowed}`;
+  }
   return `${path || '(root)'}: ${e.message}`;
 }
 

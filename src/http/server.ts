@@ -23,7 +23,7 @@ import { acceptedContext } from '../service/context.js';
 export interface ServerOptions {
   /** Pino options (level, stream). Off by default. */
   logger?: { level?: string; stream?: NodeJS.WritableStream } | false;
-  /** One log line per request and response (method, path without query, status). @default false */
+  /** One log line per request: method, route, status, duration, session id (never a key). @default false */
   accessLog?: boolean;
 }
 
@@ -40,7 +40,8 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     logger: options.logger ? { ...options.logger, serializers } : false,
     bodyLimit: config.http.bodyLimit,
     requestTimeout: config.http.requestTimeout * 1000,
-    logController: new LogController({ disableRequestLogging: !options.accessLog }),
+    // Fastify's two lines per request are off; the access log below is one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
     // Requests that still arrive while the server drains get SHUTTING_DOWN below, a catalogue body.
     return503OnClosing: false,
     // Fastify's own 404s and parser errors go through our handlers below.
@@ -86,6 +87,23 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   xmlSupport(app);
 
   sessionHooks(app, tessera, identify);
+
+  if (options.accessLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url;
+      const session = reply.getHeader('session-id') ?? request.headers['session-id'];
+      request.log.info({
+        method: request.method,
+        // The route's pattern (`/v1/session/records/:name`); an unknown one, its path without the query.
+        route: route ?? request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        // The session's id (public), when it looks like one; never its key.
+        session: typeof session === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(session) ? session : undefined,
+      }, 'request');
+      done();
+    });
+  }
 
   app.setErrorHandler((err, request, reply) => {
     const e = toTesseraError(err);

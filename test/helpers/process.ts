@@ -5,12 +5,18 @@ import { fileURLToPath } from 'node:url';
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
+/** The `listening on` line: a JSON log line on stdout, `{ ..., "url": "http://HOST:PORT", "msg": "listening on http://HOST:PORT" }`. */
+export const LISTENING = /^\{.*"url":"(http:\/\/[^"]+)","msg":"listening on /m;
+
 export interface Serving {
   child: ChildProcess;
   /** `http://HOST:PORT` from the `listening on` line. */
   url: string;
   /** Everything it printed so far, stdout and stderr. */
   output(): string;
+  /** What it printed on stdout alone, and on stderr alone. */
+  stdout(): string;
+  stderr(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
@@ -20,20 +26,23 @@ export function startServe(args: string[], options: { cwd: string; env?: NodeJS.
   const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', ...args],
     { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let stdout = '';
+  let stderr = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no listening line:\n${out}`)); }, 20_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /^listening on (http:\/\/\S+)$/m.exec(out);
+      stdout += chunk.toString();
+      const m = LISTENING.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({
-          child, url: m[1], output: () => out,
+          child, url: m[1], output: () => out, stdout: () => stdout, stderr: () => stderr,
           stop: () => new Promise((done) => { child.once('exit', (code) => done(code)); child.kill('SIGTERM'); }),
         });
       }
     });
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); stderr += c.toString(); });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}:\n${out}`)); });
   });
 }

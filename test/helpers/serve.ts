@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
+/** The `listening on` line: a JSON log line on stdout, `{ ..., "url": "http://HOST:PORT", "msg": "listening on http://HOST:PORT" }`. */
+export const LISTENING = /^\{.*"url":"(http:\/\/[^"]+)","msg":"listening on /m;
+
 export interface Node { child: ChildProcess; url: string; output: () => string; exited: () => boolean }
 
 export function startServe(args: string[], cwd: string): Promise<Node> {
@@ -16,7 +19,7 @@ export function startServe(args: string[], cwd: string): Promise<Node> {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no listening line:\n${out}`)); }, 20_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /^listening on (http:\/\/\S+)$/m.exec(out);
+      const m = LISTENING.exec(out);
       if (m) { clearTimeout(timer); resolve({ child, url: m[1], output: () => out, exited: () => exited }); }
     };
     child.stdout!.on('data', onData);
