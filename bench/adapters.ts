@@ -97,7 +97,7 @@ const peer: Adapter = {
   },
 };
 
-/** Tessera over its HTTP protocol (PROTOCOL.md), one session per connection. */
+/** Tessera over its HTTP protocol (docs/protocol.md), one session per connection. */
 const tessera: Adapter = {
   shape: (w) => TESSERA_SHAPES[w],
   async prepare(ctx, workload) {

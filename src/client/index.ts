@@ -38,7 +38,7 @@ export class TesseraClient {
     return new TesseraSession(this.transport, credentials, { graceWindow: this.options.graceWindow, ...options });
   }
 
-  /** Routes of admin clients (section 11 and the admin routes of sections 8 and 9). */
+  /** Routes of admin clients (docs/protocol.md#administration-and-operations and the admin routes of docs/protocol.md#users-login-and-roles and #holds-and-the-sale). */
   readonly admin = {
     putUser: (name: string, body: RequestBody<'/v1/admin/users/{name}', 'put'>): Promise<Answer<'/v1/admin/users/{name}', 'put'>> =>
       this.call('PUT', `/v1/admin/users/${enc(name)}`, body),

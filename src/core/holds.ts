@@ -2,7 +2,7 @@ import { invalid, TesseraError } from './errors.js';
 
 /**
  * The rules every engine applies, inside its atomic step, to holds, pools and
- * claims (section 9). Engines gather the state a step needs from their own
+ * claims (docs/protocol.md#holds-and-the-sale). Engines gather the state a step needs from their own
  * storage, ask these functions what to do, and write the answer: so the
  * memory and SQLite engines (and Redis's Lua, later) decide the same way.
  *

@@ -5,7 +5,7 @@ import type { AcquiredHold, StoredHold } from './holds.js';
 import type { RecordWrite, StoredRecord } from './records.js';
 
 /**
- * The rules of scopes (section 6) and cursors (section 7), shared by every
+ * The rules of scopes (docs/protocol.md#transactions-and-nested-scopes) and cursors (docs/protocol.md#cursors), shared by every
  * engine. A session has a stack of scopes, depth 1 to n. A scope buffers
  * record writes as rows keyed by (depth, record name, entry key):
  *

@@ -40,7 +40,7 @@ declare module 'fastify' {
     access?: Access;
   }
   interface FastifyRequest {
-    /** Ends this request's turn in its session's line (section 4), if it took one. */
+    /** Ends this request's turn in its session's line (docs/protocol.md#serialized-requests), if it took one. */
     endTurn?: () => void | Promise<void>;
     client: Client | null;
     /** The session this request entered (session routes). */
@@ -110,7 +110,7 @@ export function sessionHooks(app: FastifyInstance, tessera: Tessera, identify: (
 }
 
 /**
- * Waits for this request's turn in its session's line (section 4). Called as
+ * Waits for this request's turn in its session's line (docs/protocol.md#serialized-requests). Called as
  * the head arrives, before the body is read, so arrival order is kept; the
  * turn ends when the response is finished or the connection closes.
  */

@@ -14,7 +14,7 @@ export type RecordReader = (ctx: SessionContext, name: string) => Promise<Stored
 const CURSOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * Section 7: cursors over a multiple record. Opening one stores a snapshot of
+ * docs/protocol.md#cursors: cursors over a multiple record. Opening one stores a snapshot of
  * the entries in the store (so a restart or another node can page it); each
  * page is one store step that moves its position and its deadline.
  */

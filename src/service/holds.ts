@@ -56,7 +56,7 @@ export function claimView(c: StoredClaim): ClaimView {
 }
 
 /**
- * Sections 9 and 10: holds on seats and pools, the sale, transfer. Each use
+ * docs/protocol.md#holds-and-the-sale and #transfer: holds on seats and pools, the sale, transfer. Each use
  * case checks its input, then asks the store for ONE atomic step; expiry and
  * tokens are decided there, by the store's clock.
  */

@@ -39,13 +39,13 @@ export class Tessera {
   readonly store: SessionStore;
   readonly events: Shared['events'];
   readonly queue: RequestQueue;
-  /** Sections 9 and 10: holds, pools, claims, transfer. */
+  /** docs/protocol.md#holds-and-the-sale and #transfer: holds, pools, claims, transfer. */
   readonly holds: Holds;
   /** Users, login, roles and per-user administration (src/users.ts). */
   readonly users: Users;
-  /** Section 6: transactions, a stack of scopes per session. */
+  /** docs/protocol.md#transactions-and-nested-scopes: transactions, a stack of scopes per session. */
   readonly transactions: Transactions;
-  /** Section 7: cursors over multiple records. */
+  /** docs/protocol.md#cursors: cursors over multiple records. */
   readonly cursors: Cursors;
   private readonly clock: Clock;
   private readonly recordTypes: Map<string, RecordType>;
@@ -61,7 +61,7 @@ export class Tessera {
     this.shared = new Shared(this.store, this.config, this.clock);
     this.events = this.shared.events;
     const queueTimeoutMs = this.config.session.queueTimeout * 1000;
-    // An engine shared by several nodes brings a queue that spans them (section 4).
+    // An engine shared by several nodes brings a queue that spans them (docs/protocol.md#serialized-requests).
     this.queue = this.store.createQueue?.(queueTimeoutMs) ?? new SessionQueue(queueTimeoutMs);
     this.holds = new Holds(this.store, this.config, (type, session, resource) => this.shared.emit(type, session, { resource }),
       (ctx, held, added) => this.transactions.noteHolds(ctx, held, added));
@@ -186,7 +186,7 @@ export class Tessera {
   }
 
   /**
-   * Section 13's Futurama keep-alive: a trusted portal client keeps any live
+   * the Futurama keep-alive (docs/protocol.md#xml-soap-and-the-portal-routes) : a trusted portal client keeps any live
    * session alive by its id alone, in the session's turn like any request of
    * it. The key stays as it is. SESSION_NOT_FOUND when there is no such session.
    */
@@ -198,7 +198,7 @@ export class Tessera {
     });
   }
 
-  /** Section 13's Futurama end: a trusted portal ends any session by its id, in the session's turn. */
+  /** the Futurama end (docs/protocol.md#xml-soap-and-the-portal-routes) : a trusted portal ends any session by its id, in the session's turn. */
   async portalEnd(sessionId: unknown): Promise<{ message: 'success' }> {
     return this.inPortalTurn(sessionId, async (id) => {
       if (!(await this.shared.endSession(id, 'session.ended'))) throw new TesseraError('SESSION_NOT_FOUND');
@@ -218,7 +218,7 @@ export class Tessera {
     }
   }
 
-  /** A new id and key for this session (section 10); the old id answers SESSION_INVALID from now on. */
+  /** A new id and key for this session (docs/protocol.md#transfer); the old id answers SESSION_INVALID from now on. */
   async transfer(ctx: SessionContext): Promise<TransferredSession> {
     await this.transactions.endAll(ctx);
     const { created, session } = await this.holds.transfer(ctx);

@@ -31,8 +31,8 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
 /**
- * Section 8 (users, login, roles) and the per-user administration of section
- * 11. Login and logout are privilege changes: a fresh key with no grace for
+ * Users, login, roles (docs/protocol.md#users-login-and-roles) and the per-user administration
+ * (docs/protocol.md#administration-and-operations). Login and logout are privilege changes: a fresh key with no grace for
  * the old one, in one store step. The caller entered the session without
  * rotating (`rotate: false`), so a failed login changes nothing. They answer
  * the session's new context (Rekeyed) and leave the caller's as it was.

@@ -1,7 +1,7 @@
 import { iso } from '../core/clock.js';
 import type { StoredRecord } from '../store/contract.js';
 
-/** Records as the wire shows them (section 5): times as RFC 3339, values parsed. */
+/** Records as the wire shows them (docs/protocol.md#records): times as RFC 3339, values parsed. */
 
 export interface RecordView {
   name: string;

@@ -40,7 +40,7 @@ export interface SessionSteps {
 
   /**
    * Records an access to a live session without a key, which stays as it is
-   * (a trusted portal's keep-alive, section 13): lastAccessAt and nextTimeout
+   * (a trusted portal's keep-alive, docs/protocol.md#xml-soap-and-the-portal-routes): lastAccessAt and nextTimeout
    * move as an authentication would move them. Null when it is not live.
    */
   touchSession(id: string): Promise<SessionInfo | null>;
@@ -90,7 +90,7 @@ export interface RecordSteps {
 }
 
 /**
- * Holds (section 9) and the sale. Expiry is the store's clock. A hold past
+ * Holds (docs/protocol.md#holds-and-the-sale) and the sale. Expiry is the store's clock. A hold past
  * its expiry blocks nobody and counts for no pool, swept or not. Names are one
  * namespace: a name is a pool when it has a capacity (setPool), else an
  * exclusive resource.
@@ -195,7 +195,7 @@ export interface UserSteps {
 }
 
 /**
- * Transactions (section 6). A session's transaction scopes live in the store
+ * Transactions (docs/protocol.md#transactions-and-nested-scopes). A session's transaction scopes live in the store
  * (so a restarted or another node finds them): a stack of depths whose
  * buffered record writes only this session sees (RecordSteps read and write
  * through them). Every scope of a session shares one deadline, moved by each
@@ -230,7 +230,7 @@ export interface TransactionSteps {
   endTransactions(sessionId: string): Promise<StoredHold[]>;
 }
 
-/** Cursors (section 7): a page-by-page read over a snapshot of one record's entries. */
+/** Cursors (docs/protocol.md#cursors): a page-by-page read over a snapshot of one record's entries. */
 export interface CursorSteps {
   /** Stores a cursor over a snapshot of entries (LIMIT_EXCEEDED past maxCursors per session). */
   openCursor(sessionId: string, cursor: NewCursor, maxCursors: number): Promise<void>;
@@ -271,7 +271,7 @@ export interface UpkeepSteps {
 
   /**
    * A per-session line of requests that spans every node sharing this store
-   * (section 4). Absent: the service's in-process SessionQueue is enough.
+   * (docs/protocol.md#serialized-requests). Absent: the service's in-process SessionQueue is enough.
    */
   createQueue?(timeoutMs: number): RequestQueue;
 

@@ -12,7 +12,7 @@ const named = object({ name: userName }, ['name']);
 const byId = object({ id: { type: 'string', description: 'A session id (anything else is SESSION_NOT_FOUND).' } }, ['id']);
 const adminSessions = object({ sessions: { type: 'array', items: ref('AdminSession') }, next: { type: ['string', 'null'] } });
 
-/** Section 8's user administration and section 11's per-user session administration: admin clients only. */
+/** The user administration (docs/protocol.md#users-login-and-roles) and the per-user session administration (docs/protocol.md#administration-and-operations): admin clients only. */
 export function adminRoutes(app: FastifyInstance, tessera: Tessera): void {
   const config = { access: ADMIN };
   const users = tessera.users;

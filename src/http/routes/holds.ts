@@ -11,7 +11,7 @@ const tags = ['holds'];
 const ttl = { type: 'integer', minimum: 1, description: 'Seconds; capped at holds.maxTtl.' };
 const resource = object({ resource: holdName }, ['resource']);
 
-/** Sections 9 and 10: holds, the sale, transfer; and the admin routes of pools, claims and holds. */
+/** docs/protocol.md#holds-and-the-sale and #transfer: holds, the sale, transfer; and the admin routes of pools, claims and holds. */
 export function holdRoutes(app: FastifyInstance, tessera: Tessera): void {
   const config = { access: SESSION };
   const admin = { access: ADMIN };

@@ -11,7 +11,7 @@ const named = object({ name: recordName }, ['name']);
 const keyed = object({ name: recordName, key: entryKey }, ['name', 'key']);
 const write = object({ value: { description: 'Any JSON value.' }, ttl: { type: 'integer', minimum: 1, description: 'Seconds; capped at the largest lifespan.' } }, ['value']);
 
-/** Section 5: records and entries of records. */
+/** docs/protocol.md#records: records and entries of records. */
 export function recordRoutes(app: FastifyInstance, tessera: Tessera): void {
   const config = { access: SESSION };
 

@@ -7,7 +7,7 @@ const tags = ['sessions'];
 const seconds = { type: 'integer', minimum: 1, description: 'Seconds; more than the server allows is capped.' };
 const time = { type: 'string', format: 'date-time' };
 
-/** Section 3: create, read, keep alive and end a session. */
+/** docs/protocol.md#lifecycle: create, read, keep alive and end a session. */
 export function sessionRoutes(app: FastifyInstance, tessera: Tessera): void {
   app.post('/v1/sessions', {
     config: { access: APP },

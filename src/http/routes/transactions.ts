@@ -9,7 +9,7 @@ type CursorParams = { cursor: string };
 const tags = ['transactions'];
 const cursor = object({ cursor: { type: 'string', description: 'A cursor id (anything else is CURSOR_NOT_FOUND).' } }, ['cursor']);
 
-/** Sections 6 and 7: transactions (a stack of scopes) and cursors. */
+/** docs/protocol.md#transactions-and-nested-scopes and #cursors: transactions (a stack of scopes) and cursors. */
 export function transactionRoutes(app: FastifyInstance, tessera: Tessera): void {
   const config = { access: SESSION };
   const t = tessera.transactions;

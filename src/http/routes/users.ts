@@ -7,7 +7,7 @@ import { entered, rekeyed, SESSION } from '../session.js';
 const tags = ['users'];
 
 /**
- * Section 8: login, logout, authorize. Login and logout enter the session
+ * docs/protocol.md#users-login-and-roles: login, logout, authorize. Login and logout enter the session
  * without rotating (keepKey): they issue a new key themselves (no grace for
  * the old one), and a failed login (401) must leave the key as it was. The
  * answer carries the key of the context the use case answers.

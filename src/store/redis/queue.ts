@@ -5,7 +5,7 @@ import { SessionQueue, type Release, type RequestQueue } from '../queue.js';
 import type { RedisConnection } from './client.js';
 
 /**
- * The per-session line of requests across every node (section 4), in Redis:
+ * The per-session line of requests across every node (docs/protocol.md#serialized-requests), in Redis:
  *
  *   {id}:l   the lease: the ticket of the node whose turn it is (PX, renewed while held)
  *   {id}:q   a list of waiting tickets, in arrival order
