@@ -22,10 +22,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { after, test } from 'node:test';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { DEFAULTS, resolveConfig } from '../src/core/config.js';
+import { Tessera } from '../src/service/tessera.js';
+import { createMemoryStore } from '../src/store/memory/index.js';
 import { tempDir } from './helpers/harness.js';
 import { startServe } from './helpers/process.js';
 
@@ -192,4 +194,18 @@ test("the README's shell blocks work when pasted in order at human pace, and ans
   }
   assert.ok(ran > 20, `ran ${ran} steps`);
   assert.ok(!server.output().includes('SESSION_KEY_REPLAYED') && !/"level":50/.test(server.output()), 'no replay, no error logged');
+});
+
+test('the full sample config of docs/configuration.md is valid, every key included', async () => {
+  const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+  const sample = JSON.parse(/```json\n([\s\S]*?)\n```/.exec(doc)![1]);
+  const config = resolveConfig(sample);
+  for (const key of Object.keys(DEFAULTS)) assert.ok(key in sample, `the sample shows ${key}`);
+  for (const [key, value] of Object.entries(DEFAULTS)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && key !== 'records') {
+      for (const k of Object.keys(value)) assert.ok(k in sample[key], `the sample shows ${key}.${k}`);
+    }
+  }
+  const tessera = new Tessera({ config, store: createMemoryStore() }); // compiles the record schemas
+  await tessera.close();
 });
