@@ -198,7 +198,7 @@ describe('one serve with two workers on one Redis (listen.workers)', () => {
     const primary = serving.child.pid!;
     let workers: number[] = [];
     try {
-      assert.equal(serving.output().match(/^listening on /gm)?.length, 1, 'one line, once both workers listen');
+      assert.equal(serving.output().match(/"msg":"listening on /g)?.length, 1, 'one line, once both workers listen');
       workers = childrenOf(primary);
       assert.equal(workers.length, 2);
       const created = await http(serving.url, 'POST', '/v1/sessions', { token, body: {} });
@@ -208,7 +208,7 @@ describe('one serve with two workers on one Redis (listen.workers)', () => {
         assert.deepEqual([res.status, res.version], [200, i], 'each rotated key is accepted by whichever worker gets the next request');
         key = res.key;
       }
-      const answeredBy = new Set([...serving.output().matchAll(/"pid":(\d+)[^\n]*"statusCode":200/g)].map((m) => Number(m[1])));
+      const answeredBy = new Set([...serving.output().matchAll(/"pid":(\d+)[^\n]*"status":200/g)].map((m) => Number(m[1])));
       assert.deepEqual([...answeredBy].sort(), workers, 'both workers answered');
 
       process.kill(workers[0], 'SIGKILL');
