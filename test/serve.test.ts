@@ -43,6 +43,8 @@ test('with no flags serves the embedded default, a SQLite file under ./data/, in
   try {
     const r = await start(['--port', '0'], cwd.path);
     assert.match(r.output(), /OPEN MODE/);
+    const warning = JSON.parse(r.stdout().split('\n')[0]);
+    assert.deepEqual([warning.level, /^OPEN MODE/.test(warning.msg)], [40, true], 'a JSON line, the first, before the listening line');
     const res = await fetch(`${r.url}/v1/sessions`, { method: 'POST' });
     assert.equal(res.status, 201, 'open mode needs no token');
     assert.ok(existsSync(join(cwd.path, 'data', 'tessera.db')));

@@ -119,7 +119,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (openMode && !cluster.isWorker) {
     const warning = 'OPEN MODE: no clients are configured, so any local process may create and use sessions without a token. '
       + 'Add "clients" to the config before exposing this server.';
-    app.log.warn(warning);
+    // Written as the listening line is (not through the logger, which may buffer): always, and before it.
+    logLine('warn', {}, warning);
     if (process.stdout.isTTY) process.stderr.write(`tessera: ${warning}\n`);
   }
   tessera.startSweeper((e) => {
