@@ -53,6 +53,23 @@ describe('the store is checked before listening on', () => {
   });
 });
 
+test('a port in use with --workers 2: one line for all the workers, exit 1', async () => {
+  const redis = await startRedis();
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as { port: number };
+  try {
+    const r = await run(['serve', '--port', String(port), '--workers', '2', '--store', `redis://127.0.0.1:${redis.port}`]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `tessera: listen 127.0.0.1:${port}: the address is already in use (another server on that port? --port picks another)\n`);
+    assert.equal(r.stdout, '');
+  } finally {
+    taken.close();
+    await redis.stop();
+  }
+});
+
 test('a store lost while serving is logged once when lost and once when back, with the count of failed requests', async () => {
   const redis = await startRedis();
   const token = 'startup-test-token-0123456789';

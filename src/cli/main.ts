@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { backupCommand, BACKUP_USAGE } from './backup.js';
 import { errorLine, usage, version } from './output.js';
@@ -68,6 +69,10 @@ main(process.argv.slice(2)).then((code) => {
   if (code >= 0) process.exit(code);
 }, (e: unknown) => {
   const { line, exitCode } = errorLine(e);
-  process.stderr.write(`tessera: ${line}\n`);
-  process.exit(exitCode);
+  // A worker of `serve --workers N` leaves the saying to the first process: one line, not one per worker.
+  if (cluster.isWorker) process.send!({ tessera: 'failed', line }, () => process.exit(exitCode));
+  else {
+    process.stderr.write(`tessera: ${line}\n`);
+    process.exit(exitCode);
+  }
 });

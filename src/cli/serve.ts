@@ -185,6 +185,7 @@ async function supervise(config: Readonly<TesseraConfig>, openMode: boolean): Pr
   }
   let listening = 0;
   let started = false;
+  let failed = false;
   let stopping = false;
   let code = 0;
   const restarts: number[] = [];
@@ -197,7 +198,13 @@ async function supervise(config: Readonly<TesseraConfig>, openMode: boolean): Pr
     if (workers().length === 0) process.exit(code);
   };
   const fork = () => {
-    cluster.fork().on('message', (m: { tessera?: string; port?: number }) => {
+    cluster.fork().on('message', (m: { tessera?: string; port?: number; line?: string }) => {
+      // A worker that cannot start (the port in use, say) tells this process, which says it once for all of them.
+      if (m?.tessera === 'failed') {
+        if (!failed && !started) process.stderr.write(`tessera: ${m.line}\n`);
+        failed = true;
+        return;
+      }
       if (m?.tessera !== 'listening' || started || ++listening < config.listen.workers) return;
       started = true;
       if (openMode) logLine('warn', {}, 'OPEN MODE: no clients are configured, so any local process may create and use sessions without a token. '
