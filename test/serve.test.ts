@@ -144,6 +144,14 @@ test('every stdout line is JSON, the listening line included; the access log is 
   assert.ok(!/Server listening at|incoming request|request completed/.test(stdout), "no Fastify lines of its own");
 });
 
+test('a bad TESSERA_LOG_LEVEL or TESSERA_ACCESS_LOG stops the start, naming the allowed values', async () => {
+  const env = (extra: Record<string, string>) => runCli(['serve', '--port', '0', '--store', 'memory:'], { cwd: dir.path, env: { ...process.env, ...extra } });
+  const level = await env({ TESSERA_LOG_LEVEL: 'loud' });
+  assert.deepEqual([level.code, level.stderr], [2, "tessera: TESSERA_LOG_LEVEL: 'loud' is not a level: one of fatal, error, warn, info, debug, trace, silent\n"]);
+  const access = await env({ TESSERA_ACCESS_LOG: 'maybe' });
+  assert.deepEqual([access.code, access.stderr], [2, "tessera: TESSERA_ACCESS_LOG: 'maybe' is neither on (1, true, yes, on) nor off (0, false, no, off, or unset)\n"]);
+});
+
 test('a port in use stops the start with one line, before any banner', async () => {
   const first = await start(['--port', '0', '--store', 'memory:']);
   try {

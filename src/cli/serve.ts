@@ -5,7 +5,7 @@ import { ConfigError, resolveConfig, type TesseraConfig } from '../core/config.j
 import { buildServer } from '../http/server.js';
 import { Tessera } from '../service/tessera.js';
 import { toTesseraError } from '../http/errors.js';
-import { CliError, logLine } from './output.js';
+import { CliError, logLine, usage } from './output.js';
 import { openCheckedStore } from './store.js';
 import { StoreWatch } from './store-watch.js';
 
@@ -73,6 +73,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (openMode && !isLoopback(config.listen.host)) {
     throw new ConfigError(`config: clients: none configured, and open mode is allowed only on a loopback address (listen.host is ${config.listen.host})`);
   }
+  const { level, accessLog } = logSettings(process.env);
   if (config.listen.workers > 1 && cluster.isPrimary) return supervise(config, openMode);
   const store = await openCheckedStore(config.store);
   let tessera: Tessera;
@@ -82,11 +83,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await store.close();
     throw e;
   }
-  const level = process.env.TESSERA_LOG_LEVEL ?? 'info';
-  const app = buildServer(tessera, {
-    logger: { level },
-    accessLog: process.env.TESSERA_ACCESS_LOG === '1',
-  });
+  const app = buildServer(tessera, { logger: { level }, accessLog });
   const watch = new StoreWatch(store, config.store, app.log);
   app.addHook('onError', (_request, _reply, err, done) => {
     if (toTesseraError(err).code === 'STORE_UNAVAILABLE') watch.requestFailed(err);
@@ -149,6 +146,21 @@ export async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const ON = ['1', 'true', 'yes', 'on'];
+const OFF = ['', '0', 'false', 'no', 'off'];
+
+/** TESSERA_LOG_LEVEL and TESSERA_ACCESS_LOG, checked like the config: a bad value stops the start, naming the allowed ones. */
+export function logSettings(env: NodeJS.ProcessEnv): { level: string; accessLog: boolean } {
+  const level = env.TESSERA_LOG_LEVEL ?? 'info';
+  if (!LEVELS.includes(level)) throw usage('TESSERA_LOG_LEVEL', `'${level}' is not a level: one of ${LEVELS.join(', ')}`);
+  const access = (env.TESSERA_ACCESS_LOG ?? '').toLowerCase();
+  if (!ON.includes(access) && !OFF.includes(access)) {
+    throw usage('TESSERA_ACCESS_LOG', `'${env.TESSERA_ACCESS_LOG}' is neither on (${ON.join(', ')}) nor off (${OFF.slice(1).join(', ')}, or unset)`);
+  }
+  return { level, accessLog: ON.includes(access) };
 }
 
 /**
