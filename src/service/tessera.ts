@@ -186,7 +186,7 @@ export class Tessera {
   }
 
   /**
-   * the Futurama keep-alive (docs/protocol.md#xml-soap-and-the-portal-routes) : a trusted portal client keeps any live
+   * The Futurama keep-alive (docs/protocol.md#xml-soap-and-the-portal-routes): a trusted portal client keeps any live
    * session alive by its id alone, in the session's turn like any request of
    * it. The key stays as it is. SESSION_NOT_FOUND when there is no such session.
    */
@@ -198,7 +198,7 @@ export class Tessera {
     });
   }
 
-  /** the Futurama end (docs/protocol.md#xml-soap-and-the-portal-routes) : a trusted portal ends any session by its id, in the session's turn. */
+  /** The Futurama end (docs/protocol.md#xml-soap-and-the-portal-routes): a trusted portal ends any session by its id, in the session's turn. */
   async portalEnd(sessionId: unknown): Promise<{ message: 'success' }> {
     return this.inPortalTurn(sessionId, async (id) => {
       if (!(await this.shared.endSession(id, 'session.ended'))) throw new TesseraError('SESSION_NOT_FOUND');

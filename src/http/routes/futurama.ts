@@ -5,7 +5,7 @@ import type { Tessera } from '../../service/tessera.js';
 import type { Access } from '../session.js';
 
 /**
- * the Futurama WebAPI routes (docs/protocol.md#xml-soap-and-the-portal-routes) , for a trusted portal client (role
+ * The Futurama WebAPI routes (docs/protocol.md#xml-soap-and-the-portal-routes), for a trusted portal client (role
  * `portal` or `admin`): keep any session alive or end it by its id alone, in
  * JSON or XML. Answers and errors use Futurama's names: `Message` is
  * "success", or "CODE: message" on failure.

@@ -3,7 +3,7 @@ import { Rekeyed, type Client, type SessionContext } from '../../service/context
 import type { Tessera } from '../../service/tessera.js';
 
 /**
- * The seventeen SOAP operations of docs/protocol.md#xml-soap-and-the-portal-routes, each one call of the same use
+ * The seventeen SOAP operations (docs/protocol.md#xml-soap-and-the-portal-routes), each one call of the same use
  * case the JSON route makes. One table drives the WSDL's schema, the reading
  * of a request and the writing of its answer, so the three cannot disagree.
  *
