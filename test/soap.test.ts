@@ -13,7 +13,7 @@ import { send, TOKENS, using, type Harness } from './helpers/harness.js';
 import { readXml, sendXml, xmlEngines } from './helpers/xml.js';
 
 const run = promisify(execFile);
-const USERS = { users: [{ name: 'alice', password: 'correct horse battery', roles: ['customer'] }] };
+const USERS = { users: [{ name: 'alice', password: 'correct horse battery', roles: ['customer'] }], records: { results: { kind: 'multiple' } } };
 
 /** A stock client of the running server's WSDL, sending `token`. */
 async function client(url: string, token: string | null, soap12 = false): Promise<any> {
