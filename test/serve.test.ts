@@ -152,6 +152,19 @@ test('a bad TESSERA_LOG_LEVEL or TESSERA_ACCESS_LOG stops the start, naming the 
   assert.deepEqual([access.code, access.stderr], [2, "tessera: TESSERA_ACCESS_LOG: 'maybe' is neither on (1, true, yes, on) nor off (0, false, no, off, or unset)\n"]);
 });
 
+test('a value outside a list, in a request, names the allowed values', async () => {
+  const r = await start(['--config', configFile, '--port', '0', '--store', 'memory:']);
+  try {
+    const res = await fetch(`${r.url}/v1/sessions`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"rotation":"sometimes"}',
+    });
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.message, "'rotation' must be one of per-request, on-privilege-change.");
+  } finally {
+    assert.equal(await stop(r), 0);
+  }
+});
+
 test('a port in use stops the start with one line, before any banner', async () => {
   const first = await start(['--port', '0', '--store', 'memory:']);
   try {

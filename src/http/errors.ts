@@ -57,5 +57,7 @@ function schemaError(error: SchemaError, where = 'body'): TesseraError {
   }
   if (field === undefined) return invalid(where === 'body' ? 'The body must be a JSON object.' : 'The request is malformed.');
   const name = where === 'params' ? `The path's '${field}'` : `'${path.join('.') || field}'`;
+  // A value outside a list names the list, not "one of the allowed values".
+  if (error.keyword === 'enum') return invalid(`${name} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}.`, field);
   return invalid(`${name} ${error.message ?? 'is not valid'}.`, field);
 }
