@@ -91,7 +91,7 @@ export class TesseraSession implements SessionApi {
     this.options.onCredentials?.({ ...this.current });
   }
 
-  // ---- the routes of docs/protocol.md#lifecycle and 8 ----------------------------------------
+  // ---- the routes of docs/protocol.md#lifecycle and #users-login-and-roles ----------------------------------------
 
   get(): Promise<SessionView> {
     return this.request({ method: 'GET', path: '/v1/session' });
