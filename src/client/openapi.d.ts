@@ -1770,12 +1770,6 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The next timeout. */
-                    "Session-Expires"?: string;
-                    /** @description The session id. */
-                    "Session-Id"?: string;
-                    /** @description The key to send on the next request. */
-                    "Session-Key"?: string;
                     [name: string]: unknown;
                 };
                 content: {

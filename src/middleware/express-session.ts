@@ -39,6 +39,19 @@ export interface TesseraStoreOptions extends BackendOptions {
   idleTimeout?: number;
 }
 
+/**
+ * The records the store writes entries to, declared `multiple` as the server
+ * must declare them (a record the config does not declare is `single`):
+ * `fields`, and the directory's `sids.0` ... `sids.{shards-1}`. Spread it into
+ * the config's `records`, in-process (`new Tessera({ config: { records:
+ * { ...tesseraStoreRecords() } } })`) or in a server's config file.
+ */
+export function tesseraStoreRecords(shards = 64): Record<string, { kind: 'multiple' }> {
+  const records: Record<string, { kind: 'multiple' }> = { [FIELDS]: { kind: 'multiple' } };
+  for (let i = 0; i < shards; i++) records[`sids.${i}`] = { kind: 'multiple' };
+  return records;
+}
+
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 type Data = session.SessionData & { __tessera?: Record<string, string> };
 

@@ -3,6 +3,7 @@
  * Tessera in-process on SQLite, or in front of a Tessera server on Redis
  * (a real socket, a redis-server of the test's own).
  */
+import { tesseraStoreRecords } from '../../src/middleware/express-session.js';
 import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ export interface Backend {
 
 export async function sqliteInProcess(): Promise<Backend> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-site-'));
-  const tessera = new Tessera({ store: createSqliteStore({ path: join(dir, 'site.db') }), config: { users: DEMO_USERS } });
+  const tessera = new Tessera({ store: createSqliteStore({ path: join(dir, 'site.db') }), config: { users: DEMO_USERS, records: tesseraStoreRecords() } });
   const events: TesseraEvent[] = [];
   tessera.events.on('event', (e) => events.push(e));
   return {
@@ -52,6 +53,7 @@ export async function redisServer(): Promise<Backend> {
     config: {
       clients: [{ id: 'site', token: APP_TOKEN, roles: ['app'] }, { id: 'ops', token: ADMIN_TOKEN, roles: ['admin'] }],
       users: DEMO_USERS,
+      records: tesseraStoreRecords(),
     },
   });
   const events: TesseraEvent[] = [];
