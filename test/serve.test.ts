@@ -40,8 +40,9 @@ test('serves over HTTP, keeps records in the SQLite file across a restart, and e
 
 test('with no flags serves the embedded default, a SQLite file under ./data/, in loud open mode', async () => {
   const cwd = tempDir();
+  let r: Serving | undefined;
   try {
-    const r = await start(['--port', '0'], cwd.path);
+    r = await start(['--port', '0'], cwd.path);
     assert.match(r.output(), /OPEN MODE/);
     const warning = JSON.parse(r.stdout().split('\n')[0]);
     assert.deepEqual([warning.level, /^OPEN MODE/.test(warning.msg)], [40, true], 'a JSON line, the first, before the listening line');
@@ -49,7 +50,10 @@ test('with no flags serves the embedded default, a SQLite file under ./data/, in
     assert.equal(res.status, 201, 'open mode needs no token');
     assert.ok(existsSync(join(cwd.path, 'data', 'tessera.db')));
     assert.equal(await stop(r), 0);
-  } finally { cwd.remove(); }
+  } finally {
+    if (r && r.child.exitCode === null) r.child.kill('SIGKILL'); // a failed assertion leaves no server behind
+    cwd.remove();
+  }
 });
 
 test('refuses open mode on a non-loopback address', async () => {
