@@ -1,0 +1,120 @@
+/**
+ * The admin API as the page calls it: same origin, the admin token as a bearer
+ * token, JSON in and out. Browser code: it imports nothing from the server.
+ */
+
+const TOKEN_KEY = 'tessera.adminToken';
+
+/** The token lives in this tab's sessionStorage only: never localStorage, never a URL. */
+export const token = {
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (value: string): void => sessionStorage.setItem(TOKEN_KEY, value),
+  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** An error answer of the API: its status and catalogue code. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The route itself is missing (an older server): the page shows "not available". */
+  get unavailable(): boolean {
+    return this.status === 404 && this.code === 'NOT_FOUND';
+  }
+}
+
+/** Called when the server stops accepting the token (401): the page signs out. */
+let onUnauthorized: (e: ApiError) => void = () => {};
+export function whenUnauthorized(handler: (e: ApiError) => void): void {
+  onUnauthorized = handler;
+}
+
+export function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${token.get() ?? ''}`, ...extra };
+}
+
+export async function errorOf(res: Response): Promise<ApiError> {
+  let code = `HTTP_${res.status}`;
+  let message = res.statusText || `HTTP ${res.status}`;
+  try {
+    const body = await res.json() as { error?: { code?: string; message?: string } };
+    if (body.error?.code) code = body.error.code;
+    if (body.error?.message) message = body.error.message;
+  } catch { /* not a JSON error body */ }
+  return new ApiError(res.status, code, message);
+}
+
+/** One call; throws ApiError for any answer but 2xx. */
+export async function api<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers = authHeaders({ accept: 'application/json' });
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  if (!res.ok) {
+    const e = await errorOf(res);
+    if (e.status === 401) onUnauthorized(e);
+    throw e;
+  }
+  return await res.json() as T;
+}
+
+export function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// ---- the shapes the page reads ---------------------------------------------
+
+export interface AdminSession {
+  id: string;
+  client: string;
+  user: { name: string; roles?: string[] } | string | null;
+  createdAt: string;
+  lastAccessAt: string;
+  nextTimeout: string;
+}
+
+export interface AdminHold {
+  resource?: string;
+  pool?: string;
+  quantity?: number;
+  token: number;
+  expiresAt: string;
+  sessionId: string;
+}
+
+export interface Claim {
+  resource?: string;
+  pool?: string;
+  quantity?: number;
+  token?: number;
+  confirmedAt?: string;
+  sessionId?: string;
+}
+
+export interface Pool {
+  name: string;
+  capacity: number;
+  held: number;
+  claimed: number;
+  free: number;
+}
+
+export interface TesseraEvent {
+  type: string;
+  at: string;
+  sessionId?: string;
+  user?: string;
+  resource?: string;
+  to?: string;
+}
+
+/** A list answer may be a bare array or `{ <key>: [...] }`. */
+export function listOf<T>(body: unknown, key: string): T[] {
+  if (Array.isArray(body)) return body as T[];
+  const inner = (body as Record<string, unknown> | null)?.[key];
+  return Array.isArray(inner) ? inner as T[] : [];
+}
