@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { SseParser, type SseMessage } from '../src/admin/events.js';
 import { startServe, type Serving } from './helpers/process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -134,6 +135,9 @@ test('the admin page in Chromium: sign in, sessions, holds, pools, claims, the l
     const inline = await page.locator('script:not([src])').count();
     assert.equal(inline, 0);
     assert.equal(await page.locator('[style]').count(), 0);
+    await page.locator('#login-form').waitFor();
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-page-sign-in.png') });
   });
 
   await t.test('refuses a wrong token, then signs in; the token is in sessionStorage only', async () => {
@@ -268,4 +272,25 @@ test('the admin page in Chromium: sign in, sessions, holds, pools, claims, the l
     assert.ok(await page.locator('#app').isHidden());
     assert.deepEqual(problems, []);
   });
+});
+
+test('the page reads Server-Sent Events as the standard says, in chunks split anywhere', () => {
+  const stream = ': heartbeat\r\n\r\nid: 7\nevent: session.created\ndata: {"type":"session.created",\ndata: "at":"x"}\n\n'
+    + 'retry: 2500\n:ping\n\nevent: hold.expired\r\ndata:{"type":"hold.expired"}\r\n\r\nid: 9\ndata\n\n';
+  const whole: SseMessage[] = [];
+  const p = new SseParser();
+  p.push(stream, (m) => whole.push(m));
+  assert.deepEqual(whole, [
+    { event: 'session.created', data: '{"type":"session.created",\n"at":"x"}', id: '7' },
+    { event: 'hold.expired', data: '{"type":"hold.expired"}', id: '7' },
+    { event: 'message', data: '', id: '9' },
+  ]);
+  assert.equal(p.retry, 2500);
+  assert.equal(p.lastId, '9');
+  for (let size = 1; size <= 7; size++) {
+    const got: SseMessage[] = [];
+    const q = new SseParser();
+    for (let i = 0; i < stream.length; i += size) q.push(stream.slice(i, i + size), (m) => got.push(m));
+    assert.deepEqual(got, whole, `chunks of ${size}`);
+  }
 });

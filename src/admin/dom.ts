@@ -30,6 +30,30 @@ export function fillTable(table: HTMLTableElement, rows: HTMLTableRowElement[], 
   }
 }
 
+/**
+ * Shows a list as table rows, keyed: a row whose item did not change is kept as
+ * it is (an armed button stays armed through a refresh), and when nothing
+ * changed the table is not touched at all.
+ */
+export function fillKeyed<T>(table: HTMLTableElement, items: T[], key: (x: T) => string, build: (x: T) => HTMLTableRowElement, empty: string): void {
+  const body = table.tBodies[0];
+  const old = new Map<string, HTMLTableRowElement>();
+  for (const r of Array.from(body.rows)) if (r.dataset.key) old.set(r.dataset.key, r);
+  const rows = items.map((x) => {
+    const k = key(x);
+    const sig = JSON.stringify(x);
+    const kept = old.get(k);
+    if (kept && kept.dataset.sig === sig) return kept;
+    const r = build(x);
+    r.dataset.key = k;
+    r.dataset.sig = sig;
+    return r;
+  });
+  const current = Array.from(body.rows);
+  if (rows.length > 0 && rows.length === current.length && rows.every((r, i) => r === current[i])) return;
+  fillTable(table, rows, empty);
+}
+
 const nf = new Intl.NumberFormat('en');
 export const num = (n: number): string => nf.format(n);
 

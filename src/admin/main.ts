@@ -7,7 +7,7 @@ import {
   api, ApiError, listOf, query, token, whenUnauthorized,
   type AdminHold, type AdminSession, type Claim, type Pool, type TesseraEvent,
 } from './api.js';
-import { byId, clock, fillTable, h, liveTime, num, renderLive, shortId } from './dom.js';
+import { byId, clock, fillKeyed, h, liveTime, num, renderLive, shortId } from './dom.js';
 import { openFeed, type FeedState } from './events.js';
 
 const POLL_MS = 5000;
@@ -144,7 +144,7 @@ function sessionRow(s: AdminSession): HTMLTableRowElement {
 }
 
 function renderSessions(): void {
-  fillTable(byId<HTMLTableElement>('sessions-table'), sessions.rows.map(sessionRow),
+  fillKeyed(byId<HTMLTableElement>('sessions-table'), sessions.rows, (s) => s.id, sessionRow,
     sessions.user ? `No live session of ${sessions.user}.` : 'No live sessions.');
   byId('sessions-more').hidden = sessions.next === null;
   const n = sessions.rows.length;
@@ -196,12 +196,12 @@ const loadHolds = serial(async () => {
   try {
     const r = await api<unknown>('GET', `/v1/admin/holds${query({ prefix: holdsPrefix, limit: 500 })}`);
     const holds = listOf<AdminHold>(r, 'holds').sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
-    fillTable(table, holds.map((x) => h('tr', { 'data-hold': holdName(x) },
+    fillKeyed(table, holds, (x) => `${holdName(x)} ${x.sessionId}`, (x) => h('tr', { 'data-hold': holdName(x) },
       h('td', {}, h('code', { class: 'res' }, holdName(x)), x.pool ? h('span', { class: 'tag' }, 'pool') : null),
       h('td', { class: 'num' }, x.quantity ?? 1),
       h('td', {}, shortId(x.sessionId)),
       h('td', { class: 'num' }, x.token),
-      h('td', { class: 'time' }, liveTime(x.expiresAt, 'until')))),
+      h('td', { class: 'time' }, liveTime(x.expiresAt, 'until'))),
     holdsPrefix ? `No live hold starts with ${holdsPrefix}.` : 'No live holds.');
   } catch (e) {
     if (e instanceof ApiError && e.unavailable) return unavailableRow(table, 'GET /v1/admin/holds');
@@ -213,7 +213,7 @@ const loadPools = serial(async () => {
   const table = byId<HTMLTableElement>('pools-table');
   try {
     const pools = listOf<Pool>(await api<unknown>('GET', '/v1/admin/pools'), 'pools');
-    fillTable(table, pools.map((p) => {
+    fillKeyed(table, pools, (p) => p.name, (p) => {
       const used = p.held + p.claimed;
       return h('tr', { 'data-pool': p.name },
         h('td', {}, h('code', { class: 'res' }, p.name)),
@@ -224,7 +224,7 @@ const loadPools = serial(async () => {
         h('td', { class: 'use' }, h('meter', { min: '0', max: String(Math.max(1, p.capacity)), value: String(used),
           low: String(p.capacity * 0.7), high: String(p.capacity * 0.9), optimum: '0', title: `${num(used)} of ${num(p.capacity)} in use` }),
         h('span', { class: 'pct' }, p.capacity > 0 ? `${Math.round((100 * used) / p.capacity)}%` : '–')));
-    }), 'No pools. Set a capacity to create one.');
+    }, 'No pools. Set a capacity to create one.');
   } catch (e) {
     if (e instanceof ApiError && e.unavailable) return unavailableRow(table, 'GET /v1/admin/pools');
     failed('Loading pools failed', e);
@@ -235,7 +235,7 @@ const loadClaims = serial(async () => {
   const table = byId<HTMLTableElement>('claims-table');
   try {
     const claims = listOf<Claim>(await api<unknown>('GET', `/v1/admin/claims${query({ prefix: claimsPrefix })}`), 'claims');
-    fillTable(table, claims.map((c) => h('tr', { 'data-claim': holdName(c) },
+    fillKeyed(table, claims, (c) => holdName(c), (c) => h('tr', { 'data-claim': holdName(c) },
       h('td', {}, h('code', { class: 'res' }, holdName(c)), c.pool ? h('span', { class: 'tag' }, 'pool') : null),
       h('td', { class: 'num' }, c.quantity ?? 1),
       h('td', { class: 'time' }, c.confirmedAt ? clock(c.confirmedAt) : ''),
@@ -249,7 +249,7 @@ const loadClaims = serial(async () => {
         void loadClaims();
         void loadPools();
         void loadCounts();
-      })))),
+      }))),
     claimsPrefix ? `No claim starts with ${claimsPrefix}.` : 'No claims.');
   } catch (e) {
     if (e instanceof ApiError && e.unavailable) return unavailableRow(table, 'GET /v1/admin/claims');
