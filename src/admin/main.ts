@@ -215,15 +215,18 @@ const loadPools = serial(async () => {
     const pools = listOf<Pool>(await api<unknown>('GET', '/v1/admin/pools'), 'pools');
     fillKeyed(table, pools, (p) => p.name, (p) => {
       const used = p.held + p.claimed;
+      const pct = p.capacity > 0 ? Math.round((100 * used) / p.capacity) : 0;
       return h('tr', { 'data-pool': p.name },
-        h('td', {}, h('code', { class: 'res' }, p.name)),
+        h('td', {}, h('div', { class: 'pool-cell' },
+          h('code', { class: 'res' }, p.name),
+          h('span', { class: 'use' },
+            h('meter', { min: '0', max: String(Math.max(1, p.capacity)), value: String(used), low: String(p.capacity * 0.7),
+              high: String(p.capacity * 0.9), optimum: '0', title: `${num(used)} of ${num(p.capacity)} held or claimed` }),
+            h('span', { class: 'pct' }, p.capacity > 0 ? `${pct}% in use` : 'no capacity')))),
         h('td', { class: 'num' }, num(p.capacity)),
         h('td', { class: 'num' }, num(p.held)),
         h('td', { class: 'num' }, num(p.claimed)),
-        h('td', { class: 'num' }, num(p.free)),
-        h('td', { class: 'use' }, h('meter', { min: '0', max: String(Math.max(1, p.capacity)), value: String(used),
-          low: String(p.capacity * 0.7), high: String(p.capacity * 0.9), optimum: '0', title: `${num(used)} of ${num(p.capacity)} in use` }),
-        h('span', { class: 'pct' }, p.capacity > 0 ? `${Math.round((100 * used) / p.capacity)}%` : '–')));
+        h('td', { class: 'num' }, num(p.free)));
     }, 'No pools. Set a capacity to create one.');
   } catch (e) {
     if (e instanceof ApiError && e.unavailable) return unavailableRow(table, 'GET /v1/admin/pools');
