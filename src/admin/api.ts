@@ -46,14 +46,24 @@ export async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message);
 }
 
+/** GET routes this server answered 404 NOT_FOUND (not there at all): not asked again until the next sign-in. */
+const missing = new Map<string, ApiError>();
+export function forgetMissing(): void {
+  missing.clear();
+}
+
 /** One call; throws ApiError for any answer but 2xx. */
 export async function api<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const route = path.split('?')[0];
+  const known = method === 'GET' ? missing.get(route) : undefined;
+  if (known) throw known;
   const headers = authHeaders({ accept: 'application/json' });
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   if (!res.ok) {
     const e = await errorOf(res);
     if (e.status === 401) onUnauthorized(e);
+    if (e.unavailable && method === 'GET') missing.set(route, e);
     throw e;
   }
   return await res.json() as T;

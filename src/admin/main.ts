@@ -4,7 +4,7 @@
  * A browser module; it imports nothing from the server's code.
  */
 import {
-  api, ApiError, listOf, query, token, whenUnauthorized,
+  api, ApiError, forgetMissing, listOf, query, token, whenUnauthorized,
   type AdminHold, type AdminSession, type Claim, type Pool, type TesseraEvent,
 } from './api.js';
 import { byId, clock, fillKeyed, h, liveTime, num, renderLive, shortId } from './dom.js';
@@ -352,6 +352,7 @@ function showApp(): void {
   byId('login').hidden = true;
   byId('app').hidden = false;
   byId('topbar-right').hidden = false;
+  forgetMissing();
   eventsSeen = 0;
   byId('count-events').textContent = '0';
   refreshAll();
