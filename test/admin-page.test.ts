@@ -34,7 +34,7 @@ let server: Serving | null = null;
 let context: BrowserContext | null = null;
 let page: Page;
 const problems: string[] = [];
-/** Routes of the operations work (events, pools, claims) that this server answers 404: the page says so. */
+/** Routes of the operations work (events, pools, claims, metrics) that this server answers 404: the page says so. */
 const missing = new Set<string>();
 
 /** A session of the app client whose key rotates on every request. */
@@ -98,7 +98,7 @@ before(async () => {
   }));
   server = await startServe(['--config', join(dir, 'config.json'), '--port', '0', '--store', `sqlite:${join(dir, 'tessera.db')}`],
     { cwd: dir, env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } });
-  for (const path of ['/v1/admin/events', '/v1/admin/pools', '/v1/admin/claims']) if (!(await exists(path))) missing.add(path);
+  for (const path of ['/v1/admin/events', '/v1/admin/pools', '/v1/admin/claims', '/metrics']) if (!(await exists(path))) missing.add(path);
   if (missing.size > 0) console.log(`# admin page: this server lacks ${[...missing].join(', ')}; those steps check the page's "not available" note`);
   const { chromium } = await import('playwright-core');
   context = await chromium.launchPersistentContext(await mkdtemp(join(dir, 'chromium-')), {

@@ -52,12 +52,11 @@ export function forgetMissing(): void {
   missing.clear();
 }
 
-/** One call; throws ApiError for any answer but 2xx. */
-export async function api<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+async function call(method: 'GET' | 'PUT' | 'DELETE', path: string, accept: string, body?: unknown): Promise<Response> {
   const route = path.split('?')[0];
   const known = method === 'GET' ? missing.get(route) : undefined;
   if (known) throw known;
-  const headers = authHeaders({ accept: 'application/json' });
+  const headers = authHeaders({ accept });
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   if (!res.ok) {
@@ -66,7 +65,23 @@ export async function api<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, bod
     if (e.unavailable && method === 'GET') missing.set(route, e);
     throw e;
   }
-  return await res.json() as T;
+  return res;
+}
+
+/** One call; throws ApiError for any answer but 2xx. */
+export async function api<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  return await (await call(method, path, 'application/json', body)).json() as T;
+}
+
+/** A GET of a text answer (GET /metrics). */
+export async function apiText(path: string): Promise<string> {
+  return (await call('GET', path, 'text/plain')).text();
+}
+
+/** The value of an unlabelled sample in Prometheus text, or null. */
+export function sample(text: string, name: string): number | null {
+  const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : null;
 }
 
 export function query(params: Record<string, string | number | undefined>): string {
@@ -120,6 +135,9 @@ export interface TesseraEvent {
   user?: string;
   resource?: string;
   to?: string;
+  /** A `gap` (events missed): `backlog` (older than the server keeps) or `slow` (`dropped` of them). */
+  reason?: string;
+  dropped?: number;
 }
 
 /** A list answer may be a bare array or `{ <key>: [...] }`. */

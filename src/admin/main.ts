@@ -4,7 +4,7 @@
  * A browser module; it imports nothing from the server's code.
  */
 import {
-  api, ApiError, forgetMissing, listOf, query, token, whenUnauthorized,
+  api, ApiError, apiText, forgetMissing, listOf, sample, query, token, whenUnauthorized,
   type AdminHold, type AdminSession, type Claim, type Pool, type TesseraEvent,
 } from './api.js';
 import { byId, clock, fillKeyed, h, liveTime, num, renderLive, shortId } from './dom.js';
@@ -14,7 +14,7 @@ const POLL_MS = 5000;
 const FEED_MAX = 300;
 const SESSION_PAGE = 100;
 const MAX_PAGE = 1000;
-const MAX_HOLDS = 10_000;
+const MAX_LIST = 10_000;
 
 // ---- small pieces ------------------------------------------------------------
 
@@ -102,17 +102,30 @@ function holdName(x: { resource?: string; pool?: string }): string {
 
 let eventsSeen = 0;
 
+/**
+ * Sessions and holds come from GET /metrics (the store's own counts) where the
+ * server has it, else from counting the lists (up to a cap, then "N+").
+ * Claims are always counted from their list.
+ */
 const loadCounts = serial(async () => {
   const set = (id: string, text: string) => { byId(id).textContent = text; };
+  let metrics = '';
+  try {
+    metrics = await apiText('/metrics');
+  } catch { /* an older server, or no /metrics: count the lists */ }
+  const sessionsN = sample(metrics, 'tessera_sessions');
+  const holdsN = sample(metrics, 'tessera_holds');
   await Promise.all([
-    api<{ sessions: AdminSession[]; next: string | null }>('GET', `/v1/admin/sessions${query({ limit: MAX_PAGE })}`)
-      .then((r) => set('count-sessions', r.next ? `${num(MAX_PAGE)}+` : num(r.sessions.length)))
-      .catch(() => set('count-sessions', '–')),
-    api<unknown>('GET', `/v1/admin/holds${query({ limit: MAX_HOLDS })}`)
-      .then((r) => { const n = listOf(r, 'holds').length; set('count-holds', n >= MAX_HOLDS ? `${num(MAX_HOLDS)}+` : num(n)); })
-      .catch(() => set('count-holds', '–')),
-    api<unknown>('GET', '/v1/admin/claims')
-      .then((r) => set('count-claims', num(listOf(r, 'claims').length)))
+    sessionsN !== null ? set('count-sessions', num(sessionsN))
+      : api<{ sessions: AdminSession[]; next: string | null }>('GET', `/v1/admin/sessions${query({ limit: MAX_PAGE })}`)
+        .then((r) => set('count-sessions', r.next ? `${num(MAX_PAGE)}+` : num(r.sessions.length)))
+        .catch(() => set('count-sessions', '–')),
+    holdsN !== null ? set('count-holds', num(holdsN))
+      : api<unknown>('GET', `/v1/admin/holds${query({ limit: MAX_LIST })}`)
+        .then((r) => { const n = listOf(r, 'holds').length; set('count-holds', n >= MAX_LIST ? `${num(MAX_LIST)}+` : num(n)); })
+        .catch(() => set('count-holds', '–')),
+    api<unknown>('GET', `/v1/admin/claims${query({ limit: MAX_LIST })}`)
+      .then((r) => { const n = listOf(r, 'claims').length; set('count-claims', n >= MAX_LIST ? `${num(MAX_LIST)}+` : num(n)); })
       .catch((e) => set('count-claims', e instanceof ApiError && e.unavailable ? 'n/a' : '–')),
   ]);
 });
@@ -274,6 +287,8 @@ function feedState(state: FeedState, detail?: string): void {
   conn.dataset.state = state;
   byId('conn-text').textContent = detail && state === 'retrying' ? detail : STATE_TEXT[state];
   conn.title = detail ?? '';
+  // (Re)connected: what changed while the stream was down shows in the lists.
+  if (state === 'live') refreshSoon(loadSessions, loadHolds, loadPools, loadClaims, loadCounts);
   const empty = byId('feed-empty');
   if (state === 'unavailable') {
     empty.replaceChildren('Not available: this server answers 404 to ', h('code', {}, 'GET /v1/admin/events'), '.');
@@ -286,6 +301,14 @@ function feedState(state: FeedState, detail?: string): void {
 
 function feedItem(e: TesseraEvent): HTMLLIElement {
   const category = e.type.split('.')[0];
+  if (e.type === 'gap') {
+    const what = e.reason === 'slow' ? `${num(e.dropped ?? 0)} events dropped: this page read too slowly`
+      : 'Events missed while disconnected are older than the server keeps';
+    return h('li', { class: 'feed-item cat-gap', 'data-type': 'gap' },
+      h('time', { datetime: e.at, class: 'feed-time' }, clock(e.at)),
+      h('span', { class: 'badge cat-gap' }, 'gap'),
+      h('div', { class: 'feed-details' }, what));
+  }
   const details = h('div', { class: 'feed-details' },
     e.user ? h('span', { class: 'user' }, e.user) : null,
     e.sessionId ? shortId(e.sessionId) : null,
@@ -311,7 +334,8 @@ function refreshSoon(...loads: Array<() => Promise<void>>): void {
 }
 
 function onEvent(e: TesseraEvent): void {
-  eventsSeen += 1;
+  if (e.type === 'gap') refreshSoon(loadSessions, loadHolds, loadPools, loadClaims, loadCounts);
+  else eventsSeen += 1;
   byId('count-events').textContent = num(eventsSeen);
   const feed = byId('feed');
   feed.prepend(feedItem(e));
