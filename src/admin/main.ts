@@ -254,6 +254,7 @@ const loadClaims = serial(async () => {
     fillKeyed(table, claims, (c) => holdName(c), (c) => h('tr', { 'data-claim': holdName(c) },
       h('td', {}, h('code', { class: 'res' }, holdName(c)), c.pool ? h('span', { class: 'tag' }, 'pool') : null),
       h('td', { class: 'num' }, c.quantity ?? 1),
+      h('td', {}, c.sessionId ? shortId(c.sessionId) : ''),
       h('td', { class: 'time' }, c.confirmedAt ? clock(c.confirmedAt) : ''),
       h('td', { class: 'actions' }, confirmButton('Free', 'Confirm free', async () => {
         try {
