@@ -251,12 +251,12 @@ const loadClaims = serial(async () => {
   const table = byId<HTMLTableElement>('claims-table');
   try {
     const claims = listOf<Claim>(await api<unknown>('GET', `/v1/admin/claims${query({ prefix: claimsPrefix })}`), 'claims');
-    fillKeyed(table, claims, (c) => holdName(c), (c) => h('tr', { 'data-claim': holdName(c) },
+    fillKeyed(table, claims, (c) => `${holdName(c)} ${c.sessionId ?? ''}`, (c) => h('tr', { 'data-claim': holdName(c) },
       h('td', {}, h('code', { class: 'res' }, holdName(c)), c.pool ? h('span', { class: 'tag' }, 'pool') : null),
       h('td', { class: 'num' }, c.quantity ?? 1),
       h('td', {}, c.sessionId ? shortId(c.sessionId) : ''),
       h('td', { class: 'time' }, c.confirmedAt ? clock(c.confirmedAt) : ''),
-      h('td', { class: 'actions' }, confirmButton('Free', 'Confirm free', async () => {
+      h('td', { class: 'actions' }, confirmButton(c.pool ? 'Free pool' : 'Free', c.pool ? 'Confirm: free every claim on it' : 'Confirm free', async () => {
         try {
           await api('DELETE', `/v1/admin/claims/${encodeURIComponent(holdName(c))}`);
           notice(`Freed ${holdName(c)}.`);
