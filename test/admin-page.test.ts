@@ -107,6 +107,7 @@ before(async () => {
   page = context.pages()[0] ?? await context.newPage();
   page.on('console', onConsole);
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => { if (r.url().includes(ADMIN)) problems.push(`the token in a URL: ${r.url()}`); });
   page.on('requestfailed', (r) => {
     // The event stream is cut when the page signs out or closes; anything else failing is a problem.
     if (!r.url().includes('/v1/admin/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
@@ -145,8 +146,12 @@ test('the admin page in Chromium: sign in, sessions, holds, pools, claims, the l
     await page.fill('#token', 'not-the-admin-token-000000');
     await page.click('#login-submit');
     await page.locator('#login-error', { hasText: 'did not accept' }).waitFor();
-    // The browser reports the 401 it got; that one is expected.
-    problems.splice(before, problems.length - before, ...problems.slice(before).filter((p) => !/status of 401/.test(p)));
+    await page.fill('#token', APP);
+    await page.click('#login-submit');
+    await page.locator('#login-error', { hasText: 'lacks the admin role' }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    // The browser reports the 401 and 403 it got; those are expected.
+    problems.splice(before, problems.length - before, ...problems.slice(before).filter((p) => !/status of 40[13]/.test(p)));
 
     await page.fill('#token', ADMIN);
     await page.click('#login-submit');
