@@ -34,8 +34,8 @@ function failed(what: string, e: unknown): void {
 }
 
 /** A button that asks once more before it acts: first click arms it, the second (within 4 s) runs the action. */
-function confirmButton(label: string, armed: string, action: () => Promise<void>, extraClass = ''): HTMLButtonElement {
-  const b = h('button', { type: 'button', class: `btn btn-sm btn-danger-ghost ${extraClass}`.trim() }, label);
+function confirmButton(label: string, armed: string, action: () => Promise<void>): HTMLButtonElement {
+  const b = h('button', { type: 'button', class: 'btn btn-sm btn-danger-ghost' }, label);
   armConfirm(b, label, armed, action);
   return b;
 }
@@ -323,11 +323,12 @@ function feedItem(e: TesseraEvent): HTMLLIElement {
 
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 const dirty = new Set<() => Promise<void>>();
-/** Events mark what they change; the page reloads those once, shortly after a burst. */
+/** Events mark what they change; the page reloads those at most every 250 ms, however many events come. */
 function refreshSoon(...loads: Array<() => Promise<void>>): void {
   for (const l of loads) dirty.add(l);
-  clearTimeout(refreshTimer);
+  if (refreshTimer !== undefined) return;
   refreshTimer = setTimeout(() => {
+    refreshTimer = undefined;
     const now = [...dirty];
     dirty.clear();
     for (const l of now) void l();
@@ -393,6 +394,7 @@ function signOut(message?: string): void {
   clearInterval(poller);
   clearInterval(ticker);
   clearTimeout(refreshTimer);
+  refreshTimer = undefined;
   dirty.clear();
   byId('feed').replaceChildren();
   const empty = byId('feed-empty');
