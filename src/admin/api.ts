@@ -59,6 +59,8 @@ async function call(method: 'GET' | 'PUT' | 'DELETE', path: string, accept: stri
   const headers = authHeaders({ accept });
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  // Signed out (or in again) while this was under way: its answer belongs to nobody on the page now.
+  if (authHeaders().authorization !== headers.authorization) throw new ApiError(0, 'SIGNED_OUT', 'Signed out.');
   if (!res.ok) {
     const e = await errorOf(res);
     if (e.status === 401) onUnauthorized(e);

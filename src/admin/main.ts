@@ -29,7 +29,7 @@ function notice(text: string, kind: 'ok' | 'error' = 'ok'): void {
 }
 
 function failed(what: string, e: unknown): void {
-  if (e instanceof ApiError && e.status === 401) return; // signing out already
+  if (e instanceof ApiError && (e.status === 401 || e.code === 'SIGNED_OUT')) return; // signing out already
   notice(`${what}: ${e instanceof Error ? e.message : String(e)}`, 'error');
 }
 
