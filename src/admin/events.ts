@@ -68,7 +68,8 @@ export function openFeed(types: string, handlers: FeedHandlers): () => void {
       handlers.state('connecting');
       const parser = new SseParser();
       try {
-        const headers = authHeaders({ accept: 'text/event-stream' });
+        // JSON as the second choice: errors (and a server without the route) answer in JSON, not 406.
+        const headers = authHeaders({ accept: 'text/event-stream, application/json;q=0.5' });
         if (lastId !== null) headers['last-event-id'] = lastId;
         const res = await fetch(`/v1/admin/events${types ? `?types=${encodeURIComponent(types)}` : ''}`,
           { headers, cache: 'no-store', signal: controller.signal });
