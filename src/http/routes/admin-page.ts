@@ -82,19 +82,29 @@ async function send(reply: FastifyReply, name: string): Promise<Buffer> {
     .send(body);
 }
 
-/** GET /admin and its files under /admin/ (those are not in the OpenAPI document). */
+/** GET /admin and its files under /admin/. */
 export function adminPageRoutes(app: FastifyInstance): void {
+  const tags = ['service'];
   app.get('/admin', {
     schema: openRoute({
-      operationId: 'adminPage', summary: 'The admin page (HTML)', tags: ['service'],
+      operationId: 'adminPage', summary: 'The admin page (HTML)', tags,
       description: 'A static page for operators that holds no data and needs no token to load: it asks for an admin token '
-        + 'and reads everything it shows from /v1/admin/* with it. Its scripts, style and icon are under /admin/.',
+        + 'and reads everything it shows from /v1/admin/* with it. Served with a strict Content-Security-Policy.',
       response: { 200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } } },
     }),
   }, async (_request, reply) => send(reply, 'index.html'));
-  const hide = { schema: { hide: true } };
-  app.get('/admin/', hide, async (_request, reply) => reply.redirect('/admin'));
-  app.get<{ Params: { file: string } }>('/admin/:file', hide, async (request, reply) => {
+  app.get<{ Params: { file: string } }>('/admin/:file', {
+    schema: openRoute({
+      operationId: 'adminPageFile', summary: 'A file of the admin page (script module, style sheet, icon)', tags,
+      params: { type: 'object', properties: { file: { type: 'string', maxLength: 64, description: 'For example main.js or admin.css.' } } },
+      response: {
+        200: {
+          description: 'The file',
+          content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } }, 'image/svg+xml': { schema: { type: 'string' } } },
+        },
+      },
+    }),
+  }, async (request, reply) => {
     const name = request.params.file;
     if (!FILE.test(name)) throw new TesseraError('NOT_FOUND');
     return send(reply, name);
