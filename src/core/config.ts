@@ -48,7 +48,7 @@ export interface TesseraConfig {
   holds: { defaultTtl: number; maxTtl: number };
   login: { maxFailures: number; window: number };
   users: { name: string; password: string; roles: string[] }[];
-  http: { bodyLimit: number; requestTimeout: number };
+  http: { bodyLimit: number; headersTimeout: number; requestTimeout: number };
 }
 
 export const DEFAULTS: TesseraConfig = {
@@ -66,7 +66,7 @@ export const DEFAULTS: TesseraConfig = {
   holds: { defaultTtl: 900, maxTtl: 3600 },
   login: { maxFailures: 5, window: 900 },
   users: [],
-  http: { bodyLimit: 1048576, requestTimeout: 60 },
+  http: { bodyLimit: 1048576, headersTimeout: 10, requestTimeout: 30 },
 };
 
 // Ten years at most: beyond that a time no longer has an RFC 3339 form worth the name.
@@ -109,7 +109,7 @@ const SCHEMA = object({
   holds: object({ defaultTtl: seconds, maxTtl: seconds }),
   login: object({ maxFailures: count, window: seconds }),
   users: { type: 'array', items: object({ name, password: { type: 'string', minLength: 1 }, roles }, ['name', 'password']) },
-  http: object({ bodyLimit: count, requestTimeout: seconds }),
+  http: object({ bodyLimit: count, headersTimeout: { type: 'integer', minimum: 1, maximum: 3600 }, requestTimeout: { type: 'integer', minimum: 1, maximum: 3600 } }),
 });
 
 export class ConfigError extends Error {
@@ -159,6 +159,10 @@ export function resolveConfig(input: unknown = {}): Readonly<TesseraConfig> {
   if (s.idleTimeout > s.maxIdleTimeout) throw new ConfigError('config: session.idleTimeout: must not exceed session.maxIdleTimeout');
   if (s.lifespan > s.maxLifespan) throw new ConfigError('config: session.lifespan: must not exceed session.maxLifespan');
   if (config.holds.defaultTtl > config.holds.maxTtl) throw new ConfigError('config: holds.defaultTtl: must not exceed holds.maxTtl');
+  if (given.http?.headersTimeout === undefined) config.http.headersTimeout = Math.min(config.http.headersTimeout, config.http.requestTimeout);
+  if (config.http.headersTimeout > config.http.requestTimeout) {
+    throw new ConfigError('config: http.headersTimeout: must not exceed http.requestTimeout (the whole request includes its head)');
+  }
   if (config.listen.workers > 1 && !/^redis(-cluster)?:\/\//.test(config.store)) {
     throw new ConfigError('config: listen.workers: more than 1 needs a store the processes share (redis:// or redis-cluster://); '
       + 'a SQLite file or memory: belongs to one process');

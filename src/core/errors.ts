@@ -21,6 +21,7 @@ export const ERRORS = {
   CLAIM_NOT_FOUND: { status: 404, message: 'Nothing is claimed under this name.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not take that method.' },
   NOT_ACCEPTABLE: { status: 406, message: 'The requested response type is not offered.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive whole in time; the connection is closed.' },
   SESSION_BUSY: { status: 409, message: 'Another request of this session is in progress and the session does not queue.' },
   LIMIT_EXCEEDED: { status: 409, message: 'A record or entry limit would be exceeded.' },
   TRANSACTION_NOT_OPEN: { status: 409, message: 'No transaction is open.' },

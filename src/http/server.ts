@@ -40,7 +40,12 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   const app = Fastify({
     logger: options.logger ? { ...options.logger, serializers } : false,
     bodyLimit: config.http.bodyLimit,
+    // Bounds on how long a request may take to arrive: its head, then the whole of it with its body.
+    // Node checks them every connectionsCheckingInterval; a request past either gets REQUEST_TIMEOUT below
+    // and its connection is closed. A request takes its session's turn only once it has arrived whole
+    // (session.ts), so until then it holds nothing but its own connection.
     requestTimeout: config.http.requestTimeout * 1000,
+    http: { headersTimeout: config.http.headersTimeout * 1000, connectionsCheckingInterval: 1000 },
     // Fastify's two lines per request are off; the access log below is one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     // Requests that still arrive while the server drains get SHUTTING_DOWN below, a catalogue body.
@@ -50,9 +55,14 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     // A request Node's parser refuses (bad framing, headers over 16 KiB) gets a catalogue body too.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return void socket.destroy();
-      const tooLarge = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(errorBody(new TesseraError('INVALID_REQUEST', tooLarge ? 'The request headers are too large.' : 'The request is malformed.')));
-      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n`
+      const code = (err as { code?: string }).code;
+      const tooLarge = code === 'HPE_HEADER_OVERFLOW';
+      const late = code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const e = late ? new TesseraError('REQUEST_TIMEOUT')
+        : new TesseraError('INVALID_REQUEST', tooLarge ? 'The request headers are too large.' : 'The request is malformed.');
+      const body = JSON.stringify(errorBody(e));
+      const status = late ? '408 Request Timeout' : tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n`
         + `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
     // Errors raised before routing (a malformed URL) get a catalogue body too.

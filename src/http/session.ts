@@ -9,9 +9,12 @@ import type { Release, Tessera } from '../service/tessera.js';
  * What every route needs, written once, as hooks around the handlers:
  *
  *   onRequest    Cache-Control, SHUTTING_DOWN while draining; the client by
- *                its token and the route's roles; a session-bound request
- *                takes its turn in the session's line (before the body is read)
- *   preValidation  no body reads as {} for routes with a body schema
+ *                its token and the route's roles
+ *   (body)       read whole, within http.requestTimeout and http.bodyLimit:
+ *                a slow or absent body holds only its own connection
+ *   preValidation  a session-bound request takes its turn in the session's
+ *                line (the request has arrived whole); no body reads as {}
+ *                for routes with a body schema
  *   (validation) the route's schema; the error is attached, not thrown
  *   preHandler   a session route enters its session (one service call:
  *                tessera.enter) and puts the session headers on the reply;
@@ -76,7 +79,6 @@ export function sessionHooks(app: FastifyInstance, tessera: Tessera, identify: (
     const client = identify(request.headers.authorization);
     if (!access.roles.some((r) => client.roles.includes(r))) throw new TesseraError('FORBIDDEN');
     request.client = client;
-    if (access.session) await takeTurn(tessera, request, reply);
   });
 
   // The turn ends before the answer is written: whoever gets the answer may send the next request at once,
@@ -88,10 +90,13 @@ export function sessionHooks(app: FastifyInstance, tessera: Tessera, identify: (
     else done(null, payload);
   });
 
+  // The request has arrived whole (its body read): only now does it take its turn in its session's line,
+  // so a request whose body is slow or never comes holds nothing but its own connection.
   // No body (or JSON null) is an empty object to the schema, as it is to the use cases.
-  app.addHook('preValidation', (request, _reply, done) => {
+  app.addHook('preValidation', (request, reply, done) => {
     if ((request.body === undefined || request.body === null) && request.routeOptions.schema?.body) request.body = {};
-    done();
+    if (!request.routeOptions.config.access?.session) return done();
+    takeTurn(tessera, request, reply).then(() => done(), done);
   });
 
   app.addHook('preHandler', (request, reply, done) => {
@@ -110,9 +115,10 @@ export function sessionHooks(app: FastifyInstance, tessera: Tessera, identify: (
 }
 
 /**
- * Waits for this request's turn in its session's line (docs/protocol.md#serialized-requests). Called as
- * the head arrives, before the body is read, so arrival order is kept; the
- * turn ends when the response is finished or the connection closes.
+ * Waits for this request's turn in its session's line (docs/protocol.md#serialized-requests). Called
+ * once the request has arrived whole (head and body), so requests take their
+ * turns in the order they arrived whole; the turn ends when the response is
+ * finished or the connection closes.
  */
 async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const id = request.headers['session-id'];
