@@ -46,9 +46,25 @@ export interface TesseraConfig {
   strictRecords: boolean;
   anonymousUser: { name: string; roles: string[] };
   holds: { defaultTtl: number; maxTtl: number };
-  login: { maxFailures: number; window: number };
+  /**
+   * Failed-login throttles (store-kept, so shared by every node on a Redis):
+   * per username and source address (`maxFailures` in `window`), per username
+   * from anywhere (`userMaxFailures` in `userWindow`, the slower curve), per
+   * source address across usernames (`sourceMaxFailures` in `sourceWindow`,
+   * against spraying), and per session (`maxFailures` in `window`). Counter
+   * keys are HMAC-SHA-256 with `secret` (see docs/outages-and-limits.md).
+   */
+  login: {
+    maxFailures: number; window: number;
+    userMaxFailures: number; userWindow: number;
+    sourceMaxFailures: number; sourceWindow: number;
+    secret?: string;
+  };
+  /** Requests per `window` seconds per client and source address: every route, session creation, login. */
+  rateLimit: { enabled: boolean; window: number; max: number; createSession: number; login: number };
   users: { name: string; password: string; roles: string[] }[];
-  http: { bodyLimit: number; headersTimeout: number; requestTimeout: number };
+  /** `trustProxy`: addresses (or CIDRs) of proxies whose X-Forwarded-For names the source address; false: none. */
+  http: { bodyLimit: number; headersTimeout: number; requestTimeout: number; trustProxy: false | string[] };
 }
 
 export const DEFAULTS: TesseraConfig = {
@@ -64,9 +80,10 @@ export const DEFAULTS: TesseraConfig = {
   strictRecords: false,
   anonymousUser: { name: 'anonymous', roles: ['guest'] },
   holds: { defaultTtl: 900, maxTtl: 3600 },
-  login: { maxFailures: 5, window: 900 },
+  login: { maxFailures: 5, window: 900, userMaxFailures: 50, userWindow: 3600, sourceMaxFailures: 100, sourceWindow: 900 },
+  rateLimit: { enabled: true, window: 60, max: 12000, createSession: 1200, login: 600 },
   users: [],
-  http: { bodyLimit: 1048576, headersTimeout: 10, requestTimeout: 30 },
+  http: { bodyLimit: 1048576, headersTimeout: 10, requestTimeout: 30, trustProxy: false },
 };
 
 // Ten years at most: beyond that a time no longer has an RFC 3339 form worth the name.
@@ -107,9 +124,15 @@ const SCHEMA = object({
   strictRecords: { type: 'boolean' },
   anonymousUser: object({ name, roles }, ['name', 'roles']),
   holds: object({ defaultTtl: seconds, maxTtl: seconds }),
-  login: object({ maxFailures: count, window: seconds }),
+  login: object({
+    maxFailures: count, window: seconds, userMaxFailures: count, userWindow: seconds,
+    sourceMaxFailures: count, sourceWindow: seconds, secret: { type: 'string', minLength: 16 },
+  }),
+  rateLimit: object({ enabled: { type: 'boolean' }, window: seconds, max: count, createSession: count, login: count }),
   users: { type: 'array', items: object({ name, password: { type: 'string', minLength: 1 }, roles }, ['name', 'password']) },
-  http: object({ bodyLimit: count, headersTimeout: { type: 'integer', minimum: 1, maximum: 3600 }, requestTimeout: { type: 'integer', minimum: 1, maximum: 3600 } }),
+  http: object({ bodyLimit: count, headersTimeout: { type: 'integer', minimum: 1, maximum: 3600 }, requestTimeout: { type: 'integer', minimum: 1, maximum: 3600 },
+    trustProxy: { anyOf: [{ const: false }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] },
+  }),
 });
 
 export class ConfigError extends Error {
@@ -146,6 +169,7 @@ export function resolveConfig(input: unknown = {}): Readonly<TesseraConfig> {
     session: { ...DEFAULTS.session, ...given.session },
     holds: { ...DEFAULTS.holds, ...given.holds },
     login: { ...DEFAULTS.login, ...given.login },
+    rateLimit: { ...DEFAULTS.rateLimit, ...given.rateLimit },
     http: { ...DEFAULTS.http, ...given.http },
     records: Object.fromEntries(Object.entries((given.records ?? {}) as Record<string, Partial<RecordTypeConfig>>)
       .map(([n, t]) => [n, { kind: 'single', maxEntries: 1000, ...t } as RecordTypeConfig])),

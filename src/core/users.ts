@@ -1,3 +1,4 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { invalid } from './errors.js';
 import { MAX_PASSWORD_LENGTH } from './passwords.js';
 
@@ -55,14 +56,60 @@ export function sameRoles(a: readonly string[], b: readonly string[]): boolean {
 
 // ---- login throttling -------------------------------------------------------
 
-/** The throttle counters of one login: per username and per session (both must allow). */
-export function throttleKeys(name: string, sessionId: string): string[] {
-  return [`user:${name}`, `session:${sessionId}`];
+/** The config's `login` and `clients`, as the throttles read them (config.ts imports this file). */
+interface ThrottleConfig {
+  login: {
+    maxFailures: number; window: number; userMaxFailures: number; userWindow: number;
+    sourceMaxFailures: number; sourceWindow: number; secret?: string;
+  };
+  clients: readonly { token: string }[];
 }
 
 export interface ThrottleRule {
   maxFailures: number;
   windowMs: number;
+}
+
+/** Counters sharing one rule: an attempt is logged in each, or refused if one of them is throttled. */
+export interface ThrottleCounters {
+  keys: string[];
+  rule: ThrottleRule;
+}
+
+/**
+ * The throttle counters of one login attempt, as OWASP's authentication
+ * cheat sheet has them: per username *and* source address, and per session
+ * (the fast curve: `maxFailures` in `window`), so a stranger elsewhere cannot
+ * lock a user out; per username from anywhere (the slower curve), against a
+ * guess spread over many addresses; per source address across usernames,
+ * against spraying. Every counter must allow the attempt.
+ *
+ * The keys are keyed hashes (HMAC-SHA-256 with the throttle secret), never
+ * the attempted name in clear: a password typed into the username field is
+ * not kept anywhere.
+ */
+export function loginThrottles(secret: Buffer, login: ThrottleConfig['login'], name: string, sessionId: string, source: string): ThrottleCounters[] {
+  const key = (kind: string, ...parts: string[]) => `${kind}:${createHmac('sha256', secret).update(JSON.stringify(parts)).digest('base64url')}`;
+  return [
+    { keys: [key('user-source', name, source), key('session', sessionId)], rule: { maxFailures: login.maxFailures, windowMs: login.window * 1000 } },
+    { keys: [key('user', name)], rule: { maxFailures: login.userMaxFailures, windowMs: login.userWindow * 1000 } },
+    { keys: [key('source', source)], rule: { maxFailures: login.sourceMaxFailures, windowMs: login.sourceWindow * 1000 } },
+  ];
+}
+
+/**
+ * The throttle secret: `login.secret` when set; else one derived from the
+ * client tokens (every node of a deployment has the same config, so the same
+ * secret, and the store never sees a token); else (open mode) random per
+ * process. See docs/outages-and-limits.md.
+ */
+export function throttleSecret(config: ThrottleConfig): Buffer {
+  if (config.login.secret) return createHash('sha256').update(`tessera-throttle\0${config.login.secret}`).digest();
+  if (config.clients.length > 0) {
+    const tokens = config.clients.map((c) => c.token).sort();
+    return createHash('sha256').update(`tessera-throttle\0${JSON.stringify(tokens)}`).digest();
+  }
+  return randomBytes(32);
 }
 
 /**

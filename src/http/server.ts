@@ -8,6 +8,7 @@ import { sessionHeaders, sessionHooks } from './session.js';
 import { clientAuthenticator } from './clients.js';
 import { errorBody, toTesseraError } from './errors.js';
 import { openapiOptions } from './openapi.js';
+import { rateLimits } from './rate-limit.js';
 import { openRoute, sharedSchemas } from './schemas.js';
 import { holdRoutes } from './routes/holds.js';
 import { recordRoutes } from './routes/records.js';
@@ -40,6 +41,8 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   const app = Fastify({
     logger: options.logger ? { ...options.logger, serializers } : false,
     bodyLimit: config.http.bodyLimit,
+    // The source address (rate limits, login throttles): the peer's, or the X-Forwarded-For of a trusted proxy.
+    trustProxy: config.http.trustProxy === false ? false : [...config.http.trustProxy],
     // Bounds on how long a request may take to arrive: its head, then the whole of it with its body.
     // Node checks them every connectionsCheckingInterval; a request past either gets REQUEST_TIMEOUT below
     // and its connection is closed. A request takes its session's turn only once it has arrived whole
@@ -98,6 +101,7 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   xmlSupport(app);
 
   sessionHooks(app, tessera, identify);
+  rateLimits(app, config, (...parts) => tessera.users.counterKey(...parts));
 
   if (options.accessLog) {
     app.addHook('onResponse', (request, reply, done) => {

@@ -1,10 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
 import { bodyObject, QUERY_NUMBER } from '../core/input.js';
 import { hashKey, isWellFormedId, newSalt, newSessionKey } from '../core/keys.js';
 import { dummyHash, hashPassword, verifyPassword } from '../core/passwords.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
-import { password, roleList, throttleKeys, username, type StoredUser } from '../core/users.js';
+import { loginThrottles, password, roleList, throttleSecret, username, type StoredUser, type ThrottleCounters } from '../core/users.js';
 import type { EndedSession, KeyRotation } from '../store/contract.js';
 import { afterAccepted, Rekeyed, type SessionContext } from './context.js';
 import type { Shared } from './shared.js';
@@ -39,8 +40,12 @@ const MAX_PAGE = 1000;
  */
 export class Users {
   private seeding: Promise<void> | null = null;
+  /** The key of the throttle counters' keyed hashes (core/users.ts throttleSecret). */
+  private readonly throttleSecret: Buffer;
 
-  constructor(private readonly shared: Shared) {}
+  constructor(private readonly shared: Shared) {
+    this.throttleSecret = throttleSecret(shared.config);
+  }
 
   /**
    * Creates the config's `users` that the store does not have yet (an existing
@@ -69,9 +74,11 @@ export class Users {
   /**
    * `POST /v1/session/login`. The store steps, after the caller entered the
    * session without rotating (step 1, `authenticate`):
-   *   2. `takeLoginAttempt`: counts the attempt against the username and the
-   *      session, or answers how long to wait (then step 2': `authenticate`
-   *      again, rotating as any request does, and LOGIN_THROTTLED);
+   *   2. `takeLoginAttempt`, once per curve (core/users.ts loginThrottles:
+   *      username and source, and session; username; source): counts the
+   *      attempt, or answers how long to wait (then the curves already
+   *      counted take it back, step 2': `authenticate` again, rotating as any
+   *      request does, and LOGIN_THROTTLED);
    *   3. `getUser`, then one argon2 verification outside the store (an
    *      unknown user costs what a wrong password does);
    *   4. `loginUser`: the user, a new key with no grace, only if the user's
@@ -80,7 +87,7 @@ export class Users {
    * The contract has no step for 2 to 5 together: the argon2 verification
    * must run between 3 and 4, outside any store step.
    */
-  async login(ctx: SessionContext, body: unknown): Promise<Rekeyed<{ user: SessionUser }>> {
+  async login(ctx: SessionContext, body: unknown, source = 'local'): Promise<Rekeyed<{ user: SessionUser }>> {
     const b = bodyObject(body, ['username', 'password', 'anonymous']);
     if (b.anonymous !== undefined) {
       if (b.anonymous !== true) throw invalid("'anonymous' must be true.", 'anonymous');
@@ -92,11 +99,11 @@ export class Users {
     const secret = password(b.password);
     await this.seed();
     const { store, config } = this.shared;
-    const keys = throttleKeys(name, ctx.session.id);
-    const attempt = await store.takeLoginAttempt(keys, { maxFailures: config.login.maxFailures, windowMs: config.login.window * 1000 });
-    if (attempt.waitMs > 0) {
+    const curves = loginThrottles(this.throttleSecret, config.login, name, ctx.session.id, source);
+    const taken = await this.takeAttempt(curves);
+    if (taken.waitMs > 0) {
       const { ctx: next } = await this.shared.authenticate(ctx.client, ctx.session.id, ctx.key, true);
-      throw afterAccepted(new TesseraError('LOGIN_THROTTLED', undefined, { retryAfter: Math.ceil(attempt.waitMs / 1000) }), next);
+      throw afterAccepted(new TesseraError('LOGIN_THROTTLED', undefined, { retryAfter: Math.ceil(taken.waitMs / 1000) }), next);
     }
     const user = await store.getUser(name);
     const verified = await verifyPassword(user?.passwordHash ?? await dummyHash(), secret);
@@ -105,9 +112,36 @@ export class Users {
     const result = await store.loginUser(ctx.session.id, next.rotation, name, user.passwordHash);
     if (result.outcome === 'user_changed') return this.failed(ctx, null);
     if (result.outcome === 'session_gone') throw new TesseraError('SESSION_INVALID');
-    await store.settleLoginAttempt(keys, attempt.at);
+    await this.settle(taken.logged);
     this.shared.emit('user.login', result.session);
     return new Rekeyed({ user: { name, roles: [...result.session.user!.roles] } }, { ...ctx, session: result.session, key: next.key });
+  }
+
+  /** A counter key for other throttles (the HTTP rate limits): a keyed hash of the parts, as the login counters' keys. */
+  counterKey(...parts: string[]): string {
+    return createHmac('sha256', this.throttleSecret).update(JSON.stringify(parts)).digest('base64url');
+  }
+
+  /**
+   * Counts one attempt on every curve (a store step each: their rules
+   * differ), or none of them: when one is throttled, those already counted
+   * take it back. The longest wait of a throttled curve, or 0.
+   */
+  private async takeAttempt(curves: ThrottleCounters[]): Promise<{ waitMs: number; logged: { keys: string[]; at: number }[] }> {
+    const logged: { keys: string[]; at: number }[] = [];
+    for (const curve of curves) {
+      const attempt = await this.shared.store.takeLoginAttempt(curve.keys, curve.rule);
+      if (attempt.waitMs > 0) {
+        await this.settle(logged);
+        return { waitMs: attempt.waitMs, logged: [] };
+      }
+      logged.push({ keys: curve.keys, at: attempt.at });
+    }
+    return { waitMs: 0, logged };
+  }
+
+  private async settle(logged: { keys: string[]; at: number }[]): Promise<void> {
+    for (const l of logged) await this.shared.store.settleLoginAttempt(l.keys, l.at);
   }
 
   private failed(ctx: SessionContext, user: StoredUser | null): never {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../service/tessera.js';
 import { creatingRoute, endingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
 import { APP, createdHeaders, entered, SESSION } from '../session.js';
+import { rateLimitFor } from '../rate-limit.js';
 
 const tags = ['sessions'];
 const seconds = { type: 'integer', minimum: 1, description: 'Seconds; more than the server allows is capped.' };
@@ -10,7 +11,7 @@ const time = { type: 'string', format: 'date-time' };
 /** docs/protocol.md#lifecycle: create, read, keep alive and end a session. */
 export function sessionRoutes(app: FastifyInstance, tessera: Tessera): void {
   app.post('/v1/sessions', {
-    config: { access: APP },
+    config: { access: APP, ...rateLimitFor(tessera.config, tessera.config.rateLimit.createSession) },
     schema: creatingRoute({
       operationId: 'createSession', summary: 'Create a session', tags,
       body: object({ idleTimeout: seconds, lifespan: seconds, rotation: { type: 'string', enum: ['per-request', 'on-privilege-change'] }, queue: { type: 'boolean' } }),

@@ -3,6 +3,7 @@ import { MAX_PASSWORD_LENGTH } from '../../core/passwords.js';
 import type { Tessera } from '../../service/tessera.js';
 import { message, noBody, object, ref, roleNames, sessionRoute, userName } from '../schemas.js';
 import { entered, rekeyed, SESSION } from '../session.js';
+import { rateLimitFor } from '../rate-limit.js';
 
 const tags = ['users'];
 
@@ -14,16 +15,17 @@ const tags = ['users'];
  */
 export function userRoutes(app: FastifyInstance, tessera: Tessera): void {
   app.post('/v1/session/login', {
-    config: { access: { ...SESSION, keepKey: true } },
+    config: { access: { ...SESSION, keepKey: true }, ...rateLimitFor(tessera.config, tessera.config.rateLimit.login) },
     schema: sessionRoute({
       operationId: 'login', summary: 'Log in, or in as the anonymous user (a new key, no grace for the old one)', tags,
       description: 'Either `username` and `password`, or `anonymous: true`. 401 LOGIN_FAILED (unknown user or wrong password: one answer, '
         + 'nothing rotated, no session headers); 429 LOGIN_THROTTLED with Retry-After (seconds) after login.maxFailures failures '
-        + 'in login.window for the username or the session.',
+        + 'in login.window for the username from this source address or for the session, login.userMaxFailures in login.userWindow '
+        + 'for the username from anywhere, or login.sourceMaxFailures in login.sourceWindow from this source address across usernames.',
       body: object({ username: userName, password: { type: 'string', maxLength: MAX_PASSWORD_LENGTH }, anonymous: { type: 'boolean', const: true } }),
       response: { 200: object({ user: ref('SessionUser') }) },
     }),
-  }, async (request, reply) => rekeyed(reply, await tessera.users.login(entered(request), request.body)));
+  }, async (request, reply) => rekeyed(reply, await tessera.users.login(entered(request), request.body, request.ip)));
 
   app.post('/v1/session/logout', {
     config: { access: { ...SESSION, noBody: true, keepKey: true } },

@@ -29,6 +29,8 @@ export interface OperationCall {
   tessera: Tessera;
   client: Client;
   input: Record<string, unknown>;
+  /** The source address of the request (the login throttles count by it). */
+  source: string;
 }
 
 export interface Operation {
@@ -141,8 +143,8 @@ export const OPERATIONS: Operation[] = [
     input: [str('Username', true), str('Password', true), bool('Anonymous', true)],
     output: [NEXT_KEY, { name: 'User', type: USER }],
     session: { rotate: false },
-    async run({ tessera, input }, ctx) {
-      const r = await tessera.users.login(ctx!, { username: input.Username, password: input.Password, anonymous: input.Anonymous });
+    async run({ tessera, input, source }, ctx) {
+      const r = await tessera.users.login(ctx!, { username: input.Username, password: input.Password, anonymous: input.Anonymous }, source);
       return new Rekeyed({ User: userOut(r.answer.user) }, r.ctx);
     },
   },

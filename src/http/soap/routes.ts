@@ -144,7 +144,7 @@ async function run(tessera: Tessera, request: FastifyRequest, operation: Operati
   accepted: (ctx: SessionContext) => void): Promise<Record<string, unknown>> {
   const client = request.client!;
   if (!operation.session) {
-    const result = await operation.run({ tessera, client, input }, null);
+    const result = await operation.run({ tessera, client, input, source: request.ip }, null);
     return result instanceof Rekeyed ? result.answer : result;
   }
   const id = input.SessionId as string;
@@ -152,7 +152,7 @@ async function run(tessera: Tessera, request: FastifyRequest, operation: Operati
   try {
     let ctx = await tessera.enter(client, id, input.SessionKey, { rotate: operation.session.rotate });
     accepted(ctx);
-    const outcome = await operation.run({ tessera, client, input }, ctx);
+    const outcome = await operation.run({ tessera, client, input, source: request.ip }, ctx);
     let result = outcome as Record<string, unknown>;
     if (outcome instanceof Rekeyed) {
       // Login and logout answer the session's new context: its key is the one to send next.
