@@ -21,18 +21,28 @@ export async function openStore(url: string, options: { clock?: Clock } = {}): P
   }
   if (url.startsWith('redis://') || url.startsWith('redis-cluster://')) {
     const cluster = url.startsWith('redis-cluster://');
-    const { nodes, prefix } = redisNodes(url.slice(cluster ? 'redis-cluster://'.length : 'redis://'.length), cluster);
+    const parsed = redisNodes(url.slice(cluster ? 'redis-cluster://'.length : 'redis://'.length), cluster);
     const { createRedisStore } = await import('./redis/index.js');
-    return createRedisStore({ nodes, cluster, prefix, ...options });
+    return createRedisStore({ ...parsed, cluster, ...options });
   }
   throw new ConfigError(`store: unknown store '${url.split(':')[0]}'; use sqlite:PATH, memory:, redis://HOST:PORT or redis-cluster://HOST:PORT,...`);
 }
 
 /** The nodes of a Redis store URL (after the scheme): HOST:PORT, comma-separated for a Cluster, `?prefix=` optional. */
-export function redisNodes(rest: string, cluster: boolean): { nodes: { host: string; port: number }[]; prefix?: string } {
+export function redisNodes(rest: string, cluster: boolean): {
+  nodes: { host: string; port: number }[]; prefix?: string; waitReplicas?: number; waitTimeoutMs?: number;
+} {
   const [list, query = ''] = rest.replace(/\/$/, '').split('?');
   const params = new URLSearchParams(query);
-  for (const k of params.keys()) if (k !== 'prefix') throw new ConfigError(`store: unknown Redis option '${k}' (only prefix)`);
+  for (const k of params.keys()) {
+    if (!['prefix', 'wait', 'waitTimeout'].includes(k)) throw new ConfigError(`store: unknown Redis option '${k}' (prefix, wait, waitTimeout)`);
+  }
+  // The durable profile for sales (docs/outages-and-limits.md): a confirm waits for `wait` replicas (WAIT).
+  const wait = params.get('wait');
+  if (wait !== null && !/^([0-9]|1[0-6])$/.test(wait)) throw new ConfigError('store: wait is a number of replicas, 0 to 16');
+  if (wait !== null && Number(wait) > 0 && cluster) throw new ConfigError('store: wait is for redis:// (one primary and its replicas); on a Cluster use appendfsync always on every master');
+  const waitTimeout = params.get('waitTimeout');
+  if (waitTimeout !== null && !/^[1-9][0-9]{0,3}$/.test(waitTimeout)) throw new ConfigError('store: waitTimeout is 1 to 9999 ms');
   const prefix = params.get('prefix') ?? undefined;
   if (prefix !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new ConfigError('store: prefix is 1 to 64 of A-Z a-z 0-9 _ . : -');
   const nodes = list.split(',').map((hp) => {
@@ -42,5 +52,8 @@ export function redisNodes(rest: string, cluster: boolean): { nodes: { host: str
     return { host: m[1].replace(/^\[|\]$/g, ''), port };
   });
   if (!cluster && nodes.length !== 1) throw new ConfigError('store: redis:// takes one HOST:PORT; use redis-cluster:// for a Cluster');
-  return { nodes, prefix };
+  return {
+    nodes, prefix,
+    ...(wait !== null && Number(wait) > 0 ? { waitReplicas: Number(wait), waitTimeoutMs: Number(waitTimeout ?? 1000) } : {}),
+  };
 }

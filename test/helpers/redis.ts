@@ -115,9 +115,9 @@ async function startNode(extra: string[] = [], port?: number): Promise<RedisNode
   return node;
 }
 
-/** A standalone redis-server. */
-export function startRedis(): Promise<RedisNode> {
-  return startNode();
+/** A standalone redis-server; `extra` arguments override the defaults (`--appendonly yes --appendfsync always`, `--replicaof H P`). */
+export function startRedis(extra: string[] = []): Promise<RedisNode> {
+  return startNode(extra);
 }
 
 export interface RedisClusterHandle {

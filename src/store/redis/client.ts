@@ -28,6 +28,15 @@ export interface RedisStoreOptions {
   clock?: Clock;
   /** Longest wait for one Redis command (ms); past it the request gets STORE_UNAVAILABLE. @default 2000 */
   commandTimeoutMs?: number;
+  /**
+   * The durable profile for sales: a confirm (the claim step) answers only
+   * once this many replicas have its writes (WAIT), else STORE_UNAVAILABLE.
+   * With the primary's `appendfsync always`, its own reply already follows
+   * the fsync. Standalone only. @default 0
+   */
+  waitReplicas?: number;
+  /** How long a confirm waits for the replicas (ms), below commandTimeoutMs. @default 1000 */
+  waitTimeoutMs?: number;
   /** How long a session's keys outlive its next timeout in Redis, for the sweep to report it (ms). @default 3600000 */
   gcMarginMs?: number;
 }
@@ -123,6 +132,20 @@ export class RedisConnection {
     } catch {
       // Not reachable now: the server starts anyway, answers 503 and /readyz fails until Redis is back.
     }
+  }
+
+  /**
+   * The durable profile: waits until `waitReplicas` replicas have every write
+   * this connection made so far (WAIT on the one connection the writes took),
+   * or throws StoreUnavailableError. Nothing to wait for without the option.
+   */
+  async replicated(): Promise<void> {
+    const n = this.options.waitReplicas ?? 0;
+    if (n === 0 || this.client instanceof Cluster) return;
+    const client = this.client;
+    const timeout = Math.min(this.options.waitTimeoutMs ?? 1000, Math.max(1, this.timeoutMs - 250));
+    const acked = Number(await this.call(() => client.call('WAIT', n, timeout)));
+    if (acked < n) throw new StoreUnavailableError(`redis: ${acked} of ${n} replicas acknowledged the write within ${timeout} ms`);
   }
 
   /** ARGV[1] of every script: the test clock's time, or -1 (the script reads Redis's TIME). */

@@ -233,6 +233,9 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
       }
       await sideNames(sessionId, 'remove', 'hn', targets);
       await sideNames(sessionId, 'add', 'cn', targets);
+      // The durable profile: the sale is answered only once the replicas have it (appendfsync always: the primary's
+      // replies already follow its fsync). Not acknowledged in time: 503, and the claim may or may not have been kept.
+      await r.replicated();
       return targets.map((n) => claims.get(n)!);
     },
 
