@@ -416,7 +416,7 @@ export interface paths {
         put?: never;
         /**
          * Log in, or in as the anonymous user (a new key, no grace for the old one)
-         * @description Either `username` and `password`, or `anonymous: true`. 401 LOGIN_FAILED (unknown user or wrong password: one answer, nothing rotated, no session headers); 429 LOGIN_THROTTLED with Retry-After (seconds) after login.maxFailures failures in login.window for the username or the session.
+         * @description Either `username` and `password`, or `anonymous: true`. 401 LOGIN_FAILED (unknown user or wrong password: one answer, nothing rotated, no session headers); 429 LOGIN_THROTTLED with Retry-After (seconds) after login.maxFailures failures in login.window for the username from this source address or for the session, login.userMaxFailures in login.userWindow for the username from anywhere, or login.sourceMaxFailures in login.sourceWindow from this source address across usernames.
          */
         post: operations["login"];
         delete?: never;
@@ -631,7 +631,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_REQUEST" | "VALIDATION_FAILED" | "RECORD_UNDECLARED" | "CLIENT_UNAUTHORIZED" | "SESSION_INVALID" | "SESSION_KEY_REPLAYED" | "LOGIN_FAILED" | "FORBIDDEN" | "NOT_FOUND" | "RECORD_NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "CURSOR_NOT_FOUND" | "CLAIM_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "SESSION_BUSY" | "LIMIT_EXCEEDED" | "TRANSACTION_NOT_OPEN" | "TRANSACTION_ABORTED" | "HOLD_CONFLICT" | "POOL_EXHAUSTED" | "HOLDS_EXPIRED" | "VERSION_MISMATCH" | "PAYLOAD_TOO_LARGE" | "RECORD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "STORE_UNAVAILABLE" | "SHUTTING_DOWN" | "QUEUE_TIMEOUT";
+                code: "INVALID_REQUEST" | "VALIDATION_FAILED" | "RECORD_UNDECLARED" | "CLIENT_UNAUTHORIZED" | "SESSION_INVALID" | "SESSION_KEY_REPLAYED" | "LOGIN_FAILED" | "FORBIDDEN" | "NOT_FOUND" | "RECORD_NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "CURSOR_NOT_FOUND" | "CLAIM_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "SESSION_BUSY" | "LIMIT_EXCEEDED" | "TRANSACTION_NOT_OPEN" | "TRANSACTION_ABORTED" | "HOLD_CONFLICT" | "POOL_EXHAUSTED" | "HOLDS_EXPIRED" | "VERSION_MISMATCH" | "PAYLOAD_TOO_LARGE" | "RECORD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "STORE_UNAVAILABLE" | "SHUTTING_DOWN" | "QUEUE_TIMEOUT";
                 details?: Record<string, never>;
                 message: string;
             };
