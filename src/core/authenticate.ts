@@ -1,4 +1,4 @@
-import { checkKey, nextTimeoutOf, rotated, type KeyCheck, type KeyState, type SessionInfo, type SessionUser } from './session.js';
+import { checkKey, graceFor, nextTimeoutOf, presentedCurrent, rotated, type KeyCheck, type KeyState, type SessionInfo, type SessionUser } from './session.js';
 
 /**
  * The authenticate decision, written once: every engine's `authenticate`
@@ -11,7 +11,11 @@ import { checkKey, nextTimeoutOf, rotated, type KeyCheck, type KeyState, type Se
  *    session is revoked); or unknown. An absent or expired session, or one
  *    owned by another client (when `client` is given), is unknown too.
  * 2. Rotate: the current key of a session that rotates per request gets the
- *    next key, the replaced one servable for `graceMs`.
+ *    next key; the replaced one is servable for as long as the new one has
+ *    not been presented, then for `graceMs` (none when graceMs is 0). The
+ *    current key presented without rotating marks it presented (the key
+ *    before it is then servable for the window alone). The replay rule:
+ *    core/session.ts checkKey.
  * 3. A role change pending for the session (an admin changed its user's
  *    roles) is applied when a rotation is offered, in either rotation mode and
  *    whether the key was current or in grace: the session's user takes the
@@ -91,7 +95,9 @@ export function decideAuthentication(input: AuthInput): AuthDecision {
   return {
     outcome: check,
     session,
-    keys: rotates ? rotated(stored.keys, rotation, now + input.graceMs) : null,
+    // Rotated: the replaced key is served while the new one is not presented, then for graceMs (graceFor).
+    // The current key presented without rotating: the client provably has it (presentedCurrent; null if nothing changes).
+    keys: rotates ? rotated(stored.keys, rotation, graceFor(now, input.graceMs)) : check === 'current' ? presentedCurrent(stored.keys) : null,
     privilegeChanged: false,
     dropPending: pending !== null,
     graceSalt: check === 'grace' ? stored.keys.graceSalt : null,

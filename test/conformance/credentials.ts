@@ -75,13 +75,40 @@ export function credentialsSuite(engine: string): void {
       assert.ok(events.includes('security.key_replayed'));
     }));
 
-    it('treats the key just replaced as a replay after the grace window', () => using(engine, { session: { graceWindow: 10 } }, async ({ app, clock }) => {
+    it('serves the key just replaced however late while its successor was never presented (the answer was lost)', () => using(engine, { session: { graceWindow: 10 } }, async ({ app, clock }) => {
       const s = await SessionClient.create(app);
       const k0 = s.key;
-      await s.req('GET', '/v1/session');
+      await s.req('GET', '/v1/session'); // k0 -> k1; say the answer never reached the client
+      const k1 = s.key;
+      clock.advance(600_000);
+      const late = await s.send('GET', '/v1/session', undefined, {}, k0);
+      assert.equal(late.status, 200, JSON.stringify(late.body));
+      assert.equal(late.headers['session-key'], k1, 'answers the current key, rotating nothing');
+      assert.equal((await s.req('GET', '/v1/session')).status, 200, 'k1 works');
+      const replay = await s.send('GET', '/v1/session', undefined, {}, k0);
+      assert.equal(replay.body.error.code, 'SESSION_KEY_REPLAYED', 'k1 was presented: k0 is now two keys back');
+    }));
+
+    it('treats the key just replaced as a replay after the grace window once its successor was presented', () => using(engine, { session: { graceWindow: 10 } }, async ({ app, clock }) => {
+      const s = await SessionClient.create(app);
+      const k0 = s.key;
+      await s.req('GET', '/v1/session'); // k0 -> k1
+      // k1 presented without rotating (a failed login rotates nothing): the client provably has it.
+      const failed = await s.send('POST', '/v1/session/login', { username: 'nobody', password: 'x' });
+      assert.equal(failed.body.error.code, 'LOGIN_FAILED');
+      const soon = await s.send('GET', '/v1/session', undefined, {}, k0);
+      assert.equal(soon.status, 200, 'within the window: still served');
       clock.advance(10_001);
       const late = await s.send('GET', '/v1/session', undefined, {}, k0);
       assert.equal(late.body.error.code, 'SESSION_KEY_REPLAYED');
+    }));
+
+    it('with graceWindow 0, the key just replaced is never served', () => using(engine, { session: { graceWindow: 0 } }, async ({ app }) => {
+      const s = await SessionClient.create(app);
+      const k0 = s.key;
+      await s.req('GET', '/v1/session');
+      const res = await s.send('GET', '/v1/session', undefined, {}, k0);
+      assert.equal(res.body.error.code, 'SESSION_KEY_REPLAYED');
     }));
 
     it('remembers at least 16 superseded keys', () => using(engine, {}, async ({ app }) => {

@@ -30,18 +30,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** After Redis is back, the nodes reconnect within about a second (ioredis's retry strategy); 503s started later count. */
 const RECONNECT_SLACK_MS = 3000;
 
-interface Counts { sessions: number; acknowledged: number; revoked: number; lost: number; unavailable: number; unavailableOutside: number; other: string[]; doubleHeld: number }
+interface Counts { sessions: number; acknowledged: number; revoked: number; lost: number; unavailable: number; unavailableOutside: number; outsideCodes: string[]; other: string[]; doubleHeld: number }
 
 /** A steady load: `n` clients, each its own session, writing its counter and racing for seats; `nodes` picked per request. */
 function load(pick: () => Node[], n: number, down: () => { from: number; to: number } | null) {
-  const counts: Counts = { sessions: n, acknowledged: 0, revoked: 0, lost: 0, unavailable: 0, unavailableOutside: 0, other: [], doubleHeld: 0 };
+  const counts: Counts = { sessions: n, acknowledged: 0, revoked: 0, lost: 0, unavailable: 0, unavailableOutside: 0, outsideCodes: [], other: [], doubleHeld: 0 };
   const clients: { id: string; key: string; acked: number; seats: Set<string> }[] = [];
   let running = true;
   const note = (a: HttpAnswer, startedAt: number) => {
     if (a.status === 503 || a.status === 0) {
       counts.unavailable++;
       const d = down();
-      if (!d || startedAt < d.from || startedAt > d.to + RECONNECT_SLACK_MS) counts.unavailableOutside++;
+      if (!d || startedAt < d.from || startedAt > d.to + RECONNECT_SLACK_MS) {
+        counts.unavailableOutside++;
+        counts.outsideCodes.push(`${a.status} ${a.body?.error?.code ?? ''} at ${d ? (startedAt - d.to) : 0} ms after`);
+      }
     } else if (a.status === 401) counts.revoked++;
     else if (a.status >= 400 && !(a.status === 409 && a.body?.error?.code === 'HOLD_CONFLICT')) counts.other.push(`${a.status} ${a.body?.error?.code}`);
   };
@@ -105,7 +108,7 @@ const show = (c: Counts) => `sessions ${c.sessions}, writes acknowledged ${c.ack
 function assertClean(c: Counts): void {
   assert.equal(c.revoked, 0, `sessions revoked: ${show(c)}`);
   assert.equal(c.lost, 0, `acknowledged writes lost: ${show(c)}`);
-  assert.equal(c.unavailableOutside, 0, `503s outside the outage: ${show(c)}`);
+  assert.equal(c.unavailableOutside, 0, `503s outside the outage: ${show(c)}: ${c.outsideCodes.slice(0, 10).join('; ')}`);
   assert.equal(c.doubleHeld, 0, `seats double-held: ${show(c)}`);
   assert.deepEqual(c.other, [], show(c));
   assert.ok(c.acknowledged > c.sessions, show(c));

@@ -25,6 +25,8 @@ export interface AuthCase {
   user?: boolean;
   /** Requests before THE request, each offering a rotation (1 s apart). */
   history?: number;
+  /** After the history, the current key is presented once with no rotation offered: the client provably has it. */
+  seen?: boolean;
   /** An admin changed alice's roles to ['buyer', 'vip'] before THE request (pending for the session). */
   roleChange?: boolean;
   /** Milliseconds between the last step and THE request. @default 1000 */
@@ -69,7 +71,16 @@ export const AUTH_CASES: AuthCase[] = [
     expect: { outcome: 'grace', offered: 'invalid', presented: 'grace' } },
   { name: 'the key just replaced, within grace, no rotation offered', rotation: 'per-request', history: 1, present: 'previous', offer: false,
     expect: { outcome: 'grace', offered: 'invalid', presented: 'grace' } },
-  { name: 'the key just replaced, past grace: a replay, the session revoked', rotation: 'per-request', history: 1, present: 'previous', after: GRACE_MS + 1,
+  // The replay rule: a key is a replay only when the client provably received its successor (presented it).
+  { name: 'the key just replaced, past grace, its successor never presented: served (its answer was lost)', rotation: 'per-request', history: 1, present: 'previous', after: GRACE_MS + 1,
+    expect: { outcome: 'grace', offered: 'invalid', presented: 'grace' } },
+  { name: 'the key just replaced, long past grace (an outage), its successor never presented: served', rotation: 'per-request', history: 3, present: 'previous', after: 50_000,
+    expect: { outcome: 'grace', offered: 'invalid', presented: 'grace' } },
+  { name: 'the key just replaced, within grace, its successor presented: served', rotation: 'per-request', history: 1, seen: true, present: 'previous',
+    expect: { outcome: 'grace', offered: 'invalid', presented: 'grace' } },
+  { name: 'the key just replaced, past grace, its successor presented: a replay, the session revoked', rotation: 'per-request', history: 1, seen: true, present: 'previous', after: GRACE_MS + 1,
+    expect: { outcome: 'replayed', offered: 'invalid', presented: 'invalid' } },
+  { name: 'the key a login replaced, its successor never presented: a replay (no grace after a privilege change)', rotation: 'per-request', user: true, present: 'previous', after: GRACE_MS + 1,
     expect: { outcome: 'replayed', offered: 'invalid', presented: 'invalid' } },
   { name: 'an older superseded key, within grace of the last: a replay', rotation: 'per-request', history: 2, present: 'older',
     expect: { outcome: 'replayed', offered: 'invalid', presented: 'invalid' } },
@@ -150,6 +161,10 @@ export async function runCase(c: AuthCase, s: AuthSubject, id: string): Promise<
     const a = await s.authenticate({ id, keyHash: hashKey(current), client: 'web', rotation: { keyHash: hashKey(`k${i}`), salt: salt(i) }, graceMs: GRACE_MS });
     assert.equal(a.outcome, 'current', `history step ${i}`);
     if (c.rotation === 'per-request') keys.push(`k${i}`);
+  }
+  if (c.seen) {
+    const a = await s.authenticate({ id, keyHash: hashKey(keys[keys.length - 1]), client: 'web', rotation: null, graceMs: GRACE_MS });
+    assert.equal(a.outcome, 'current', 'the current key presented');
   }
   if (c.roleChange) await s.changeRoles(['buyer', 'vip']);
   s.advance(c.after ?? 1000);

@@ -27,7 +27,9 @@ local function authenticate()
     for i = 0, #sup / 32 - 1 do
       if string.sub(sup, i * 32 + 1, i * 32 + 32) == presented then at = i break end
     end
-    if at == 0 and now < tonumber(k[3]) and k[4] ~= '' then check = 'grace'
+    -- core/session.ts checkKey: gu < 0 while the current key was never presented (served however late)
+    local gu = tonumber(k[3])
+    if at == 0 and k[4] ~= '' and (gu < 0 or now < gu) then check = 'grace'
     elseif at >= 0 then check = 'replayed'
     else return {'invalid'} end
   end
@@ -40,8 +42,13 @@ local function authenticate()
   local rotated = false
   local nxt = math.min(now + tonumber(f[4]) * 1000, tonumber(f[6]) + tonumber(f[5]) * 1000)
   if check == 'current' and rotate and f[2] == 'per-request' then
-    new_key(P, s, ARGV[4], now + tonumber(ARGV[6]), ARGV[5], k[1], k[2] or '', 'last', int(now), 'next', int(nxt))
+    -- core/session.ts graceFor: negative (served while the new key is not presented), 0 without a window
+    local grace_ms = tonumber(ARGV[6])
+    new_key(P, s, ARGV[4], grace_ms > 0 and -(now + grace_ms) or 0, ARGV[5], k[1], k[2] or '', 'last', int(now), 'next', int(nxt))
     rotated = true
+  elseif check == 'current' and tonumber(k[3]) < 0 then
+    -- core/session.ts presentedCurrent: the client has its key; the one before is graced by the window alone
+    redis.call('HSET', s, 'last', int(now), 'next', int(nxt), 'gu', int(-tonumber(k[3])))
   else
     redis.call('HSET', s, 'last', int(now), 'next', int(nxt))
   end
