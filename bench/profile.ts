@@ -19,7 +19,7 @@ const workload = (process.argv[2] ?? 'keepalive') as HttpWorkload;
 const dir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
 const store = process.argv[3] ?? `sqlite:${join(dir, 'p.db')}`;
 const token = randomBytes(32).toString('base64url');
-writeFileSync(join(dir, 'c.json'), JSON.stringify({ clients: [{ id: 'p', token, roles: ['app'] }], session: { maxIdleTimeout: 86400 } }));
+writeFileSync(join(dir, 'c.json'), JSON.stringify({ clients: [{ id: 'p', token, roles: ['app'] }], session: { maxIdleTimeout: 86400 }, rateLimit: { enabled: false } }));
 const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/cli/main.js', 'serve', '--port', '0', '--store', store, '--config', join(dir, 'c.json')],
   { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise<string>((resolve) => server.stdout!.on('data', (d: Buffer) => {
