@@ -41,9 +41,10 @@ function load(pick: () => Node[], n: number, down: () => { from: number; to: num
     if (a.status === 503 || a.status === 0) {
       counts.unavailable++;
       const d = down();
-      if (!d || startedAt < d.from || startedAt > d.to + RECONNECT_SLACK_MS) {
+      // Outside: answered before Redis went down, or sent after it was back (and the nodes had time to reconnect).
+      if (!d || Date.now() < d.from || startedAt > d.to + RECONNECT_SLACK_MS) {
         counts.unavailableOutside++;
-        counts.outsideCodes.push(`${a.status} ${a.body?.error?.code ?? ''} at ${d ? (startedAt - d.to) : 0} ms after`);
+        counts.outsideCodes.push(`${a.status} ${a.body?.error?.code ?? ''} sent ${d ? startedAt - d.from : 0} ms after the kill`);
       }
     } else if (a.status === 401) counts.revoked++;
     else if (a.status >= 400 && !(a.status === 409 && a.body?.error?.code === 'HOLD_CONFLICT')) counts.other.push(`${a.status} ${a.body?.error?.code}`);
