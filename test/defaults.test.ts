@@ -105,10 +105,12 @@ for (const engine of ENGINES) {
       assert.equal(Date.parse(capped.body.holds[0].expiresAt), clock() + 3600_000);
     }));
 
-    it('a replaced key is served within 10 s of grace and is a replay after it', () => using(engine, {}, async ({ app, clock }) => {
+    it('a replaced key is served within 10 s of grace once its successor was presented, and is a replay after it', () => using(engine, {}, async ({ app, clock }) => {
       const s = await SessionClient.create(app);
       const first = s.key;
       assert.equal((await s.req('GET', '/v1/session')).status, 200);
+      // The successor presented without rotating (a failed login rotates nothing): the client provably has it.
+      assert.equal((await s.send('POST', '/v1/session/login', { username: 'nobody', password: 'x' })).body.error.code, 'LOGIN_FAILED');
       clock.advance(9_900);
       assert.equal((await s.send('GET', '/v1/session', undefined, {}, first)).status, 200, 'within grace');
       clock.advance(200);
