@@ -81,7 +81,7 @@ export const DEFAULTS: TesseraConfig = {
   anonymousUser: { name: 'anonymous', roles: ['guest'] },
   holds: { defaultTtl: 900, maxTtl: 3600 },
   login: { maxFailures: 5, window: 900, userMaxFailures: 50, userWindow: 3600, sourceMaxFailures: 100, sourceWindow: 900 },
-  rateLimit: { enabled: true, window: 60, max: 12000, createSession: 1200, login: 600 },
+  rateLimit: { enabled: true, window: 60, max: 60000, createSession: 1200, login: 600 },
   users: [],
   http: { bodyLimit: 1048576, headersTimeout: 10, requestTimeout: 30, trustProxy: false },
 };

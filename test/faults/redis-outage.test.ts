@@ -24,7 +24,8 @@ const token = 'outage-test-token-0123456789';
 const dir = tempDir();
 after(() => dir.remove());
 const config = join(dir.path, 'tessera.json');
-writeFileSync(config, JSON.stringify({ clients: [{ id: 'web', token, roles: ['app'] }], session: { queueTimeout: 15 } }));
+// Rate limits off: the load comes from one address on purpose (test/faults/floods.test.ts tests the limits).
+writeFileSync(config, JSON.stringify({ clients: [{ id: 'web', token, roles: ['app'] }], session: { queueTimeout: 15 }, rateLimit: { enabled: false } }));
 const AOF = ['--appendonly', 'yes', '--appendfsync', 'always'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** After Redis is back, the nodes reconnect within about a second (ioredis's retry strategy); 503s started later count. */
