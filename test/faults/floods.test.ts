@@ -9,7 +9,7 @@
  * attempted usernames are nowhere in the SQLite file in clear.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from '../helpers/harness.js';
@@ -84,6 +84,7 @@ describe('faults: floods and spraying', () => {
   it('spraying (new session and username each time) is throttled per source address; the usernames are not stored in clear', async (t) => {
     const config = configFile('spray', { login: { sourceMaxFailures: 20, sourceWindow: 900 } });
     const db = join(dir.path, 'spray-db');
+    mkdirSync(db);
     const node = await startServe(['--config', config, '--port', '0', '--store', `sqlite:${db}/tessera.db`], dir.path);
     try {
       const answers: HttpAnswer[] = [];
