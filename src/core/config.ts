@@ -49,6 +49,8 @@ export interface TesseraConfig {
   login: { maxFailures: number; window: number };
   users: { name: string; password: string; roles: string[] }[];
   http: { bodyLimit: number; requestTimeout: number };
+  /** GET /v1/admin/events: events kept for a resume (count, seconds), heartbeat seconds, bytes a slow subscriber may lag. */
+  events: { backlog: number; backlogAge: number; heartbeat: number; subscriberBuffer: number };
 }
 
 export const DEFAULTS: TesseraConfig = {
@@ -67,6 +69,7 @@ export const DEFAULTS: TesseraConfig = {
   login: { maxFailures: 5, window: 900 },
   users: [],
   http: { bodyLimit: 1048576, requestTimeout: 60 },
+  events: { backlog: 10000, backlogAge: 3600, heartbeat: 15, subscriberBuffer: 1048576 },
 };
 
 // Ten years at most: beyond that a time no longer has an RFC 3339 form worth the name.
@@ -110,6 +113,9 @@ const SCHEMA = object({
   login: object({ maxFailures: count, window: seconds }),
   users: { type: 'array', items: object({ name, password: { type: 'string', minLength: 1 }, roles }, ['name', 'password']) },
   http: object({ bodyLimit: count, requestTimeout: seconds }),
+  events: object({
+    backlog: { type: 'integer', minimum: 1, maximum: 1_000_000 }, backlogAge: seconds, heartbeat: seconds, subscriberBuffer: count,
+  }),
 });
 
 export class ConfigError extends Error {
@@ -147,6 +153,7 @@ export function resolveConfig(input: unknown = {}): Readonly<TesseraConfig> {
     holds: { ...DEFAULTS.holds, ...given.holds },
     login: { ...DEFAULTS.login, ...given.login },
     http: { ...DEFAULTS.http, ...given.http },
+    events: { ...DEFAULTS.events, ...given.events },
     records: Object.fromEntries(Object.entries((given.records ?? {}) as Record<string, Partial<RecordTypeConfig>>)
       .map(([n, t]) => [n, { kind: 'single', maxEntries: 1000, ...t } as RecordTypeConfig])),
     users: (given.users ?? []).map((u) => ({ ...u, roles: [...new Set(u.roles ?? [])] })),

@@ -13,6 +13,7 @@ import { holdRoutes } from './routes/holds.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
+import { eventRoutes } from './routes/events.js';
 import { userRoutes } from './routes/users.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { futuramaRoutes } from './routes/futurama.js';
@@ -141,6 +142,7 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     transactionRoutes(api, tessera);
     futuramaRoutes(api, tessera);
     soapRoutes(api, tessera);
+    eventRoutes(api, tessera);
   });
   return app;
 }

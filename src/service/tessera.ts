@@ -6,6 +6,7 @@ import { compileRecordTypes, type RecordType } from '../core/record-types.js';
 import { nextTimeoutOf, type SessionInfo } from '../core/session.js';
 import { resolveConfig, type ClientRole, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
+import { EventFeed } from './events.js';
 import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
 import { SessionFile } from './session-file.js';
@@ -38,6 +39,8 @@ export class Tessera {
   readonly config: Readonly<TesseraConfig>;
   readonly store: SessionStore;
   readonly events: Shared['events'];
+  /** Section 11's event stream: every node's events, through the store's event log. */
+  readonly feed: EventFeed;
   readonly queue: RequestQueue;
   /** docs/protocol.md#holds-and-the-sale and #transfer: holds, pools, claims, transfer. */
   readonly holds: Holds;
@@ -60,6 +63,7 @@ export class Tessera {
     this.recordTypes = compileRecordTypes(this.config.records);
     this.shared = new Shared(this.store, this.config, this.clock);
     this.events = this.shared.events;
+    this.feed = this.shared.feed;
     const queueTimeoutMs = this.config.session.queueTimeout * 1000;
     // An engine shared by several nodes brings a queue that spans them (docs/protocol.md#serialized-requests).
     this.queue = this.store.createQueue?.(queueTimeoutMs) ?? new SessionQueue(queueTimeoutMs);
@@ -411,6 +415,7 @@ export class Tessera {
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
+    await this.feed.close();
     await this.store.close();
   }
 }

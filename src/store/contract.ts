@@ -1,5 +1,6 @@
 import type { KeyState, SessionInfo, SessionUser } from '../core/session.js';
 import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
+import type { EventLog, EventLogOptions } from './events.js';
 import type { RequestQueue } from './queue.js';
 
 /**
@@ -274,6 +275,12 @@ export interface UpkeepSteps {
    * (docs/protocol.md#serialized-requests). Absent: the service's in-process SessionQueue is enough.
    */
   createQueue?(timeoutMs: number): RequestQueue;
+
+  /**
+   * The event log that spans every node sharing this store (section 11's
+   * event stream). Absent: the service keeps an in-process one (events.ts).
+   */
+  createEventLog?(options: EventLogOptions): EventLog;
 
   close(): Promise<void>;
 }

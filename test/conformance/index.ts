@@ -7,6 +7,7 @@ import { describe } from 'node:test';
 import { credentialsSuite } from './credentials.js';
 import { cursorsSuite } from './cursors.js';
 import { errorsSuite } from './errors.js';
+import { eventsSuite } from './events.js';
 import { holdsSuite } from './holds.js';
 import { holdsUsersSuite } from './holds-users.js';
 import { hostileSuite } from './hostile.js';
@@ -43,6 +44,7 @@ export function conformance(engines: string[]): void {
       transactionsSuite(engine);
       cursorsSuite(engine);
       combinationsSuite(engine);
+      eventsSuite(engine);
     });
   }
 }

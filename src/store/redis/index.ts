@@ -2,6 +2,7 @@ import type { SessionStore } from '../contract.js';
 import { RedisConnection, type RedisStoreOptions } from './client.js';
 import { redisCursors } from './cursors.js';
 import { redisHolds } from './holds.js';
+import { RedisEventLog } from './events.js';
 import { RedisQueue } from './queue.js';
 import { redisRecords } from './records.js';
 import { redisSessions } from './sessions.js';
@@ -27,6 +28,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
   const r = new RedisConnection(options);
   await r.connect();
   const queues = new Set<RedisQueue>();
+  const logs = new Set<RedisEventLog>();
 
   // The slices call each other only through these few functions, bound here.
   const sessions = redisSessions(r, {
@@ -60,12 +62,19 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
       return q;
     },
 
+    createEventLog(options) {
+      const log = new RedisEventLog(r, options);
+      logs.add(log);
+      return log;
+    },
+
     async ping() {
       await r.ping();
     },
 
     async close() {
       await Promise.all([...queues].map((q) => q.close()));
+      await Promise.all([...logs].map((l) => l.close()));
       await r.close();
     },
   };

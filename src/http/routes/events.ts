@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { FeedItem } from '../../service/events.js';
+import { EVENT_TYPES } from '../../service/events.js';
+import type { Tessera } from '../../service/tessera.js';
+import { ADMIN } from '../session.js';
+import { errorResponses } from './schemas.js';
+
+const MAX_EVENT_ID = 64;
+
+/** One SSE frame: `id:` (events only), `event:` (the type, or `gap`), `data:` (one line of JSON). */
+function frame(item: FeedItem): string {
+  return item.kind === 'event'
+    ? `id: ${item.id}\nevent: ${item.type}\ndata: ${item.data}\n\n`
+    : `event: gap\ndata: ${item.data}\n\n`;
+}
+
+/**
+ * GET /v1/admin/events: section 11's event stream as Server-Sent Events.
+ * `Last-Event-ID` resumes from the backlog; `?types=` filters; a comment
+ * every `events.heartbeat` seconds keeps proxies from closing it; a
+ * subscriber that lags by more than `events.subscriberBuffer` bytes loses
+ * events (counted), and is told how many by a `gap` event once it catches up.
+ */
+export function eventRoutes(app: FastifyInstance, tessera: Tessera): void {
+  const feed = tessera.feed;
+  const { heartbeat, subscriberBuffer } = tessera.config.events;
+  const open = new Set<ServerResponse>();
+
+  // A stream never ends by itself: the server closes them as it drains.
+  app.addHook('preClose', async () => {
+    for (const res of open) res.end();
+  });
+
+  app.get<{ Querystring: { types?: string } }>('/v1/admin/events', {
+    config: { access: ADMIN },
+    schema: {
+      operationId: 'streamEvents',
+      summary: 'The event stream (Server-Sent Events)',
+      description: 'Every node\'s events: `event:` is the type, `data:` JSON `{ type, at, sessionId?, user?, resource? }` (never a key), '
+        + '`id:` for Last-Event-ID. A `gap` event tells of events missed (`reason`: `backlog` or `slow`). Comments are heartbeats.',
+      tags: ['admin'],
+      querystring: {
+        type: 'object',
+        properties: { types: { type: 'string', description: `Comma-separated: ${EVENT_TYPES.join(', ')}.` } },
+      },
+      headers: { type: 'object', properties: { 'last-event-id': { type: 'string', description: 'Resume after this event id.' } } },
+      response: {
+        200: { description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        ...errorResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const types = feed.parseTypes(request.query.types);
+    const header = request.headers['last-event-id'];
+    const lastEventId = typeof header === 'string' && header !== '' ? header.slice(0, MAX_EVENT_ID) : null;
+    const res = reply.raw;
+    let started = false;
+    const early: FeedItem[] = [];
+    let dropped = 0;
+    const write = (item: FeedItem) => {
+      if (!started) return void early.push(item);
+      if (res.writableLength > subscriberBuffer) {
+        dropped++;
+        feed.dropped++;
+        return;
+      }
+      if (dropped > 0) {
+        res.write(frame(feed.gap('slow', dropped)));
+        dropped = 0;
+      }
+      res.write(frame(item));
+    };
+    const unsubscribe = await feed.subscribe({ types, lastEventId }, write);
+    reply.hijack();
+    if (request.raw.destroyed) return void unsubscribe(); // gone while it subscribed
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
+    res.write(': tessera events\n\n');
+    started = true;
+    early.forEach(write);
+    const timer = setInterval(() => res.write(': heartbeat\n\n'), heartbeat * 1000);
+    open.add(res);
+    res.on('close', () => {
+      clearInterval(timer);
+      unsubscribe();
+      open.delete(res);
+    });
+  });
+}
