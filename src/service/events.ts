@@ -41,6 +41,8 @@ export class EventFeed {
   dropped = 0;
   /** Events that could not be appended (the store was unreachable). */
   lost = 0;
+  /** Subscribers now. */
+  subscribers = 0;
 
   constructor(store: SessionStore, config: Readonly<TesseraConfig>, private readonly clock: Clock) {
     const options = { backlog: config.events.backlog, backlogAgeMs: config.events.backlogAge * 1000, onError: () => { this.lost++; } };
@@ -88,7 +90,14 @@ export class EventFeed {
     }
     pending.forEach(send);
     live = true;
-    return unlisten;
+    this.subscribers++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.subscribers--;
+      unlisten();
+    };
   }
 
   /** A gap item: `slow` with how many were dropped, or `backlog`. */

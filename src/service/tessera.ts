@@ -9,6 +9,7 @@ import { Cursors } from './cursors.js';
 import { EventFeed } from './events.js';
 import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
+import { instrumentStore, type StepObserver } from '../store/instrument.js';
 import { SessionFile } from './session-file.js';
 import type { RecordKind, RecordWrite, SessionStore } from '../store/contract.js';
 import { Transactions } from './transactions.js';
@@ -55,10 +56,12 @@ export class Tessera {
   /** The store, config, clock, events and session facts every use case shares. */
   private readonly shared: Shared;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Told of every store step and its time (the metrics set it). */
+  stepObserver: StepObserver | null = null;
 
   constructor(options: TesseraOptions) {
     this.config = resolveConfig(options.config);
-    this.store = options.store;
+    this.store = instrumentStore(options.store, () => this.stepObserver);
     this.clock = options.clock ?? systemClock;
     this.recordTypes = compileRecordTypes(this.config.records);
     this.shared = new Shared(this.store, this.config, this.clock);

@@ -8,6 +8,7 @@ import { credentialsSuite } from './credentials.js';
 import { cursorsSuite } from './cursors.js';
 import { errorsSuite } from './errors.js';
 import { eventsSuite } from './events.js';
+import { operationsSuite } from './operations.js';
 import { holdsSuite } from './holds.js';
 import { holdsUsersSuite } from './holds-users.js';
 import { hostileSuite } from './hostile.js';
@@ -45,6 +46,7 @@ export function conformance(engines: string[]): void {
       cursorsSuite(engine);
       combinationsSuite(engine);
       eventsSuite(engine);
+      operationsSuite(engine);
     });
   }
 }

@@ -4,7 +4,7 @@ import type { FeedItem } from '../../service/events.js';
 import { EVENT_TYPES } from '../../service/events.js';
 import type { Tessera } from '../../service/tessera.js';
 import { ADMIN } from '../session.js';
-import { errorResponses } from './schemas.js';
+import { clientRoute } from '../schemas.js';
 
 const MAX_EVENT_ID = 64;
 
@@ -34,22 +34,17 @@ export function eventRoutes(app: FastifyInstance, tessera: Tessera): void {
 
   app.get<{ Querystring: { types?: string } }>('/v1/admin/events', {
     config: { access: ADMIN },
-    schema: {
+    schema: clientRoute({
       operationId: 'streamEvents',
-      summary: 'The event stream (Server-Sent Events)',
-      description: 'Every node\'s events: `event:` is the type, `data:` JSON `{ type, at, sessionId?, user?, resource? }` (never a key), '
-        + '`id:` for Last-Event-ID. A `gap` event tells of events missed (`reason`: `backlog` or `slow`). Comments are heartbeats.',
+      summary: 'The event stream of every node (Server-Sent Events)',
+      description: '`event:` is the type, `data:` JSON `{ type, at, sessionId?, user?, resource? }` (never a key), `id:` for Last-Event-ID. '
+        + 'A `gap` event (no id; data `{ type: "gap", at, reason: "backlog"|"slow", dropped? }`) tells of events missed. '
+        + 'Comment lines are heartbeats. docs/operations.md has the backlog and what a resume gets.',
       tags: ['admin'],
-      querystring: {
-        type: 'object',
-        properties: { types: { type: 'string', description: `Comma-separated: ${EVENT_TYPES.join(', ')}.` } },
-      },
+      querystring: { type: 'object', properties: { types: { type: 'string', description: `Comma-separated, of: ${EVENT_TYPES.join(', ')}. All by default.` } } },
       headers: { type: 'object', properties: { 'last-event-id': { type: 'string', description: 'Resume after this event id.' } } },
-      response: {
-        200: { description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-        ...errorResponses,
-      },
-    },
+      response: { 200: { content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+    }),
   }, async (request, reply) => {
     const types = feed.parseTypes(request.query.types);
     const header = request.headers['last-event-id'];

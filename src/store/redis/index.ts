@@ -1,5 +1,5 @@
 import type { SessionStore } from '../contract.js';
-import { RedisConnection, type RedisStoreOptions } from './client.js';
+import { BUCKETS, RedisConnection, type RedisStoreOptions } from './client.js';
 import { redisCursors } from './cursors.js';
 import { redisHolds } from './holds.js';
 import { RedisEventLog } from './events.js';
@@ -60,6 +60,17 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
       const q = new RedisQueue(r, timeoutMs);
       queues.add(q);
       return q;
+    },
+
+    async countLive() {
+      const cards = (suffix: string) => Promise.all(Array.from({ length: BUCKETS }, (_, b) => r.call(() => r.client.zcard(r.key(`x${b}`, suffix)))));
+      const [sessions, holds] = await Promise.all([cards('t'), cards('hx')]);
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      return { sessions: sum(sessions), holds: sum(holds) };
+    },
+
+    stats() {
+      return { redisReconnects: r.reconnects };
     },
 
     createEventLog(options) {
