@@ -53,18 +53,26 @@ export function eventRoutes(app: FastifyInstance, tessera: Tessera): void {
     let started = false;
     const early: FeedItem[] = [];
     let dropped = 0;
+    // Frames of one tick go out in one write: a burst of events costs one syscall, not one each.
+    let batch = '';
+    const flush = () => {
+      const text = batch;
+      batch = '';
+      if (text !== '' && !res.destroyed) res.write(text);
+    };
     const write = (item: FeedItem) => {
       if (!started) return void early.push(item);
-      if (res.writableLength > subscriberBuffer) {
+      if (res.writableLength + batch.length > subscriberBuffer) {
         dropped++;
         feed.dropped++;
         return;
       }
+      if (batch === '') setImmediate(flush);
       if (dropped > 0) {
-        res.write(frame(feed.gap('slow', dropped)));
+        batch += frame(feed.gap('slow', dropped));
         dropped = 0;
       }
-      res.write(frame(item));
+      batch += frame(item);
     };
     const unsubscribe = await feed.subscribe({ types, lastEventId }, write);
     reply.hijack();
