@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { send, SessionClient, TOKENS, using } from '../helpers/harness.js';
+import { Writable } from 'node:stream';
+import { makeHarness, send, SessionClient, TOKENS, using } from '../helpers/harness.js';
+import { openEvents } from '../helpers/sse.js';
 import { PEOPLE } from './users.js';
 
 const admin = (app: Parameters<typeof send>[0], method: string, url: string, body?: unknown) => send(app, method, url, { token: TOKENS.ops, body });
@@ -122,5 +124,32 @@ export function operationsSuite(engine: string): void {
       if (engine === 'sqlite') assert.ok(after.has('tessera_sqlite_wal_bytes'));
       if (engine.startsWith('redis')) assert.ok(after.has('tessera_redis_reconnects_total'));
     }));
+
+    it('writes no key or password into a log line, with the event stream and the metrics in use', async () => {
+      let log = '';
+      const sink = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
+      const h = await makeHarness(engine, PEOPLE, sink);
+      try {
+        await h.tessera.users.seed();
+        const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
+        const feed = await openEvents(url, TOKENS.ops);
+        const s = await SessionClient.create(h.app);
+        const keys = [s.key];
+        await s.req('POST', '/v1/session/login', { username: 'alice', password: 'not-alice-password' }); keys.push(s.key);
+        await s.req('POST', '/v1/session/login', { username: 'alice', password: 'alice-password-1' }); keys.push(s.key);
+        await s.req('POST', '/v1/session/holds', { resources: ['seat:L:1'] }); keys.push(s.key);
+        await s.send('GET', '/v1/session', undefined, {}, keys[0]); // a replay
+        await send(h.app, 'GET', '/metrics', { token: TOKENS.ops });
+        await feed.until((es) => es.some((e) => e.event === 'security.key_replayed'));
+        feed.close();
+        assert.ok(log.length > 0, 'something was logged');
+        for (const secret of [...keys, 'not-alice-password', 'alice-password-1']) {
+          assert.ok(!log.includes(secret), 'no key or password in the log');
+          assert.ok(!feed.raw().includes(secret), 'none in an event');
+        }
+      } finally {
+        await h.close();
+      }
+    });
   });
 }
