@@ -83,9 +83,9 @@ export function eventRoutes(app: FastifyInstance, tessera: Tessera): void {
       'x-accel-buffering': 'no',
       connection: 'keep-alive',
     });
-    res.write(': tessera events\n\n');
+    // What the resume found (at most the backlog) goes out whole, past the buffer bound: only live events are dropped.
+    res.write(`: tessera events\n\n${early.map(frame).join('')}`);
     started = true;
-    early.forEach(write);
     const timer = setInterval(() => res.write(': heartbeat\n\n'), heartbeat * 1000);
     open.add(res);
     res.on('close', () => {
