@@ -22,6 +22,8 @@ export class RedisEventLog implements EventLog {
   private reader: Redis | Cluster | null = null;
   private reading: Promise<void> | null = null;
   private closed = false;
+  /** Appends under way: close waits for them (a draining node's last events still go out). */
+  private readonly appending = new Set<Promise<unknown>>();
   private lastTrim = 0;
 
   constructor(private readonly r: RedisConnection, private readonly options: EventLogOptions) {
@@ -32,10 +34,11 @@ export class RedisEventLog implements EventLog {
     const now = Date.now();
     const trim = now - this.lastTrim > TRIM_EVERY_MS;
     if (trim) this.lastTrim = now;
-    this.r.call(async () => {
+    const p = this.r.call(async () => {
       await this.r.client.xadd(this.key, 'MAXLEN', '~', this.options.backlog, '*', 'type', type, 'data', data);
       if (trim) await this.r.client.xtrim(this.key, 'MINID', '~', now - this.options.backlogAgeMs);
-    }).catch((e) => this.options.onError?.(e));
+    }).catch((e) => this.options.onError?.(e)).finally(() => this.appending.delete(p));
+    this.appending.add(p);
   }
 
   async listen(listener: (e: LoggedEvent) => void): Promise<() => void> {
@@ -76,6 +79,7 @@ export class RedisEventLog implements EventLog {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.appending]);
     this.closed = true;
     this.listeners.clear();
     this.reader?.disconnect();
