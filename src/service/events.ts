@@ -5,7 +5,7 @@ import { compareEventIds, InProcessEventLog, type EventLog, type LoggedEvent } f
 import type { SessionStore } from '../store/contract.js';
 import type { TesseraEvent } from './context.js';
 
-/** Every event type of section 11. */
+/** Every event type of the event stream (docs/protocol.md). */
 export const EVENT_TYPES: readonly TesseraEvent['type'][] = [
   'session.created', 'session.ended', 'session.expired', 'session.transferred',
   'user.login', 'user.logout', 'user.login_failed',
@@ -30,7 +30,7 @@ export interface Subscription {
 }
 
 /**
- * The event stream of section 11 over the store's event log (one that spans
+ * The event stream (docs/operations.md) over the store's event log (one that spans
  * the nodes on Redis, an in-process one on memory and SQLite). The service
  * publishes each event once, from the node whose step made it; every
  * subscriber on every node reads it from the log.
@@ -53,7 +53,7 @@ export class EventFeed {
     this.log.append(event.type, JSON.stringify(event));
   }
 
-  /** `?types=a,b`: null for all; INVALID_REQUEST for a type section 11 does not have. */
+  /** `?types=a,b`: null for all; INVALID_REQUEST for a type there is not. */
   parseTypes(query: unknown): ReadonlySet<string> | null {
     if (query === undefined || query === '') return null;
     if (typeof query !== 'string') throw invalid("'types' is a comma-separated list of event types.", 'types');

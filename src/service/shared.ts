@@ -26,7 +26,7 @@ export interface SessionFacts {
 export class Shared {
   /** Each event this node makes, in-process (the metrics and tests listen here). */
   readonly events = new EventEmitter<{ event: [TesseraEvent] }>();
-  /** Section 11's event stream: every node's events, through the store's event log. */
+  /** The event stream: every node's events, through the store's event log. */
   readonly feed: EventFeed;
   /** Sessions' owners and queue flags, by id. */
   readonly facts = new RecentMap<string, SessionFacts>(SESSION_FACTS_CACHE);

@@ -40,7 +40,7 @@ export class Tessera {
   readonly config: Readonly<TesseraConfig>;
   readonly store: SessionStore;
   readonly events: Shared['events'];
-  /** Section 11's event stream: every node's events, through the store's event log. */
+  /** The event stream: every node's events, through the store's event log. */
   readonly feed: EventFeed;
   readonly queue: RequestQueue;
   /** docs/protocol.md#holds-and-the-sale and #transfer: holds, pools, claims, transfer. */

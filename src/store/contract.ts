@@ -295,7 +295,7 @@ export interface UpkeepSteps {
   createQueue?(timeoutMs: number): RequestQueue;
 
   /**
-   * The event log that spans every node sharing this store (section 11's
+   * The event log that spans every node sharing this store (the admin's
    * event stream). Absent: the service keeps an in-process one (events.ts).
    */
   createEventLog?(options: EventLogOptions): EventLog;

@@ -1,5 +1,5 @@
 /**
- * The event log behind `GET /v1/admin/events` (section 11): every node
+ * The event log behind `GET /v1/admin/events` (docs/operations.md): every node
  * appends the events of the steps it made; every node reads every node's
  * events, in one order, each under an id `MS-SEQ` (a Redis Stream id, or the
  * same shape in-process). A bounded backlog lets a client that reconnects

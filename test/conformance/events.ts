@@ -13,9 +13,9 @@ async function listening(engine: string, config: Record<string, unknown> = {}): 
 
 const types = (events: { event: string }[]) => events.map((e) => e.event);
 
-/** Section 11: the event stream, GET /v1/admin/events. */
+/** The event stream, GET /v1/admin/events (docs/operations.md). */
 export function eventsSuite(engine: string): void {
-  describe('event stream (section 11)', () => {
+  describe('event stream', () => {
     it('streams every event type as SSE, with ids, and never a key or a password', async () => {
       const h = await listening(engine, PEOPLE);
       let feed: SseClient | null = null;

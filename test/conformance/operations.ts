@@ -32,9 +32,9 @@ function parseProm(text: string): Map<string, number> {
 const sum = (series: Map<string, number>, prefix: string, filter = '') =>
   [...series].filter(([k]) => k.startsWith(prefix) && k.includes(filter)).reduce((n, [, v]) => n + v, 0);
 
-/** Section 11: pools and claims read by admins, and the Prometheus metrics. */
+/** Pools and claims read by admins, and the Prometheus metrics (docs/operations.md). */
 export function operationsSuite(engine: string): void {
-  describe('pools, claims and metrics (section 11)', () => {
+  describe('pools, claims and metrics', () => {
     it('reads pools (capacity, held, claimed, free) and claims by prefix', () => using(engine, {}, async ({ app }) => {
       assert.equal((await admin(app, 'PUT', '/v1/admin/pools/ga:E9', { capacity: 10 })).status, 200);
       assert.equal((await admin(app, 'PUT', '/v1/admin/pools/ga:E8', { capacity: 5 })).status, 200);

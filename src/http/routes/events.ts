@@ -16,7 +16,7 @@ function frame(item: FeedItem): string {
 }
 
 /**
- * GET /v1/admin/events: section 11's event stream as Server-Sent Events.
+ * GET /v1/admin/events: the event stream (docs/operations.md) as Server-Sent Events.
  * `Last-Event-ID` resumes from the backlog; `?types=` filters; a comment
  * every `events.heartbeat` seconds keeps proxies from closing it; a
  * subscriber that lags by more than `events.subscriberBuffer` bytes loses

@@ -3,7 +3,7 @@ import type { Tessera } from '../../service/tessera.js';
 import { clientRoute, holdName, holdPrefix, object, ref, wholeNumber } from '../schemas.js';
 import { ADMIN } from '../session.js';
 
-/** Section 9's pools and claims, read: admin clients only. */
+/** Pools and claims, read: admin clients only (docs/operations.md). */
 export function poolRoutes(app: FastifyInstance, tessera: Tessera): void {
   const config = { access: ADMIN };
   const tags = ['admin'];
