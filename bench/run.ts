@@ -77,6 +77,8 @@ const config = {
   sweepExpired: Math.floor(num('BENCH_SWEEP_EXPIRED', 10_000, 1)),
   sweepSeedBudgetS: num('BENCH_SWEEP_SEED_BUDGET', 150, 1),
   verbose: process.env.BENCH_VERBOSE === '1',
+  /** BENCH_EVENTS=1: a subscriber of GET /v1/admin/events stays connected to each Tessera server, reading every event. */
+  events: process.env.BENCH_EVENTS === '1',
 };
 if (config.sweepSizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_SWEEP_SIZES: expected sizes like 1000000,100000');
 // Every figure is a ratio to the baseline, so it always runs.
@@ -183,6 +185,8 @@ interface Live {
   skipped?: string;
   peakRssKiB?: number;
   storePeakRssKiB?: number;
+  /** BENCH_EVENTS=1: the event stream subscriber, and how many events it read. */
+  subscriber?: { abort: AbortController; events: number };
 }
 
 /** bench/systems/*.ts -> bench/.build/systems/*.js, so the servers run without a TS loader in their process. */
@@ -260,7 +264,10 @@ async function startSystem(live: Live, systemsDir: string, tesseraProblem: strin
       writeFileSync(
         configFile,
         // Rate limits off: the bench floods from one address on purpose (docs/outages-and-limits.md).
-        JSON.stringify({ clients: [{ id: 'bench', token: live.token, roles: ['app'] }], session: { maxIdleTimeout: 86400 }, rateLimit: { enabled: false } }),
+        JSON.stringify({
+          clients: [{ id: 'bench', token: live.token, roles: config.events ? ['app', 'admin'] : ['app'] }],
+          session: { maxIdleTimeout: 86400 }, rateLimit: { enabled: false },
+        }),
       );
       const store = launch.tessera === 'sqlite'
         ? `sqlite:${join(dir, 'bench.db')}${launch.synchronous ? `?synchronous=${launch.synchronous}` : ''}` : live.redis!.url;
@@ -273,11 +280,27 @@ async function startSystem(live: Live, systemsDir: string, tesseraProblem: strin
       );
     }
     log(`started ${spec.label}: ${live.server.url} (pid ${live.server.pid})${live.redis ? `, redis-server :${live.redis.port} (pid ${live.redis.pid})` : ''}`);
+    if (config.events && 'tessera' in launch) await subscribe(live);
   } catch (err) {
     live.skipped = `could not start: ${(err as Error).message}`;
     await live.redis?.stop();
     live.redis = undefined;
   }
+}
+
+/** BENCH_EVENTS=1: reads the server's event stream in this process until the end, counting the events. */
+async function subscribe(live: Live): Promise<void> {
+  const sub = { abort: new AbortController(), events: 0 };
+  const res = await fetch(`${live.server!.url}/v1/admin/events`, { headers: { authorization: `Bearer ${live.token}` }, signal: sub.abort.signal });
+  if (res.status !== 200 || !res.body) throw new Error(`GET /v1/admin/events answered ${res.status}`);
+  live.subscriber = sub;
+  void (async () => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) sub.events += decoder.decode(chunk).split('\nevent: ').length - 1;
+    } catch { /* aborted at the end */ }
+  })();
+  log(`${live.spec.label}: an event stream subscriber is connected`);
 }
 
 function usable(live: Live): boolean {
@@ -517,6 +540,11 @@ async function main(): Promise<number> {
   }
   await load.stop();
   load = undefined;
+  for (const live of lives) {
+    if (!live.subscriber) continue;
+    log(`${live.spec.label}: its event stream subscriber read ${live.subscriber.events} events`);
+    live.subscriber.abort.abort();
+  }
   await stopAll();
 
   // 5. Expiry sweep: Tessera's store driven in a process of its own, servers already stopped.

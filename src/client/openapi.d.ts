@@ -58,6 +58,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (text exposition format; docs/operations.md names them) */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -156,6 +173,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Claims (sales) by name, then session */
+        get: operations["listClaims"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/claims/{resource}": {
         parameters: {
             query?: never;
@@ -168,6 +202,26 @@ export interface paths {
         post?: never;
         /** Free the claim on a resource, or every claim on a pool (CLAIM_NOT_FOUND) */
         delete: operations["freeClaim"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event stream of every node (Server-Sent Events)
+         * @description `event:` is the type, `data:` JSON `{ type, at, sessionId?, user?, resource? }` (never a key), `id:` for Last-Event-ID. A `gap` event (no id; data `{ type: "gap", at, reason: "backlog"|"slow", dropped? }`) tells of events missed. Comment lines are heartbeats. docs/operations.md has the backlog and what a resume gets.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -190,6 +244,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every pool with its capacity and use, by name */
+        get: operations["listPools"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/pools/{name}": {
         parameters: {
             query?: never;
@@ -197,7 +268,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One pool with its capacity and use (POOL_NOT_FOUND) */
+        get: operations["getPool"];
         /** Set a pool's capacity */
         put: operations["setPool"];
         post?: never;
@@ -641,12 +713,15 @@ export interface components {
             rotation?: string;
             user?: components["schemas"]["SessionUser"];
         };
+        /** @description `resource` for a claim on an exclusive resource; `pool` and `quantity` for units of a pool. */
         Claim: {
             /** Format: date-time */
             confirmedAt?: string;
             pool?: string;
             quantity?: number;
             resource?: string;
+            /** @description Admin listing only (the session may have ended since). */
+            sessionId?: string;
             token?: number;
         };
         CreatedSession: {
@@ -668,7 +743,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_REQUEST" | "VALIDATION_FAILED" | "RECORD_UNDECLARED" | "CLIENT_UNAUTHORIZED" | "SESSION_INVALID" | "SESSION_KEY_REPLAYED" | "LOGIN_FAILED" | "FORBIDDEN" | "NOT_FOUND" | "RECORD_NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "CURSOR_NOT_FOUND" | "CLAIM_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "SESSION_BUSY" | "LIMIT_EXCEEDED" | "TRANSACTION_NOT_OPEN" | "TRANSACTION_ABORTED" | "HOLD_CONFLICT" | "POOL_EXHAUSTED" | "HOLDS_EXPIRED" | "VERSION_MISMATCH" | "PAYLOAD_TOO_LARGE" | "RECORD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "STORE_UNAVAILABLE" | "SHUTTING_DOWN" | "QUEUE_TIMEOUT";
+                code: "INVALID_REQUEST" | "VALIDATION_FAILED" | "RECORD_UNDECLARED" | "CLIENT_UNAUTHORIZED" | "SESSION_INVALID" | "SESSION_KEY_REPLAYED" | "LOGIN_FAILED" | "FORBIDDEN" | "NOT_FOUND" | "RECORD_NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "CURSOR_NOT_FOUND" | "CLAIM_NOT_FOUND" | "POOL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "SESSION_BUSY" | "LIMIT_EXCEEDED" | "TRANSACTION_NOT_OPEN" | "TRANSACTION_ABORTED" | "HOLD_CONFLICT" | "POOL_EXHAUSTED" | "HOLDS_EXPIRED" | "VERSION_MISMATCH" | "PAYLOAD_TOO_LARGE" | "RECORD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "STORE_UNAVAILABLE" | "SHUTTING_DOWN" | "QUEUE_TIMEOUT";
                 details?: Record<string, never>;
                 message: string;
             };
@@ -688,6 +763,16 @@ export interface components {
         MultipleRecord: {
             entries?: components["schemas"]["Record"][];
             name?: string;
+        };
+        Pool: {
+            capacity: number;
+            /** @description Units sold (confirmed). */
+            claimed: number;
+            /** @description capacity - held - claimed, never below 0. */
+            free: number;
+            /** @description Units held by live holds. */
+            held: number;
+            name: string;
         };
         /** @description A single record, or one entry (with its key) of a multiple record. */
         Record: {
@@ -854,6 +939,44 @@ export interface operations {
                         /** @constant */
                         status?: "ok";
                     };
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
         };
@@ -1159,6 +1282,60 @@ export interface operations {
             };
         };
     };
+    listClaims: {
+        parameters: {
+            query?: {
+                /** @description A whole number from 1 to 10000. Default 1000. */
+                limit?: string;
+                prefix?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        claims: components["schemas"]["Claim"][];
+                    };
+                    "application/xml": {
+                        claims: components["schemas"]["Claim"][];
+                    };
+                    "text/xml": {
+                        claims: components["schemas"]["Claim"][];
+                    };
+                };
+            };
+        };
+    };
     freeClaim: {
         parameters: {
             query?: never;
@@ -1221,6 +1398,50 @@ export interface operations {
             };
         };
     };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated, of: session.created, session.ended, session.expired, session.transferred, user.login, user.logout, user.login_failed, hold.acquired, hold.released, hold.expired, hold.confirmed, security.key_replayed. All by default. */
+                types?: string;
+            };
+            header?: {
+                /** @description Resume after this event id. */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+        };
+    };
     listAllHolds: {
         parameters: {
             query?: {
@@ -1271,6 +1492,103 @@ export interface operations {
                     "text/xml": {
                         holds?: components["schemas"]["Hold"][];
                     };
+                };
+            };
+        };
+    };
+    listPools: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        pools: components["schemas"]["Pool"][];
+                    };
+                    "application/xml": {
+                        pools: components["schemas"]["Pool"][];
+                    };
+                    "text/xml": {
+                        pools: components["schemas"]["Pool"][];
+                    };
+                };
+            };
+        };
+    };
+    getPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A resource or pool name: 1 to 200 of A-Z a-z 0-9 _ . : @ - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An error of the catalogue (docs/errors.md). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, QUEUE_TIMEOUT, SHUTTING_DOWN or INTERNAL_ERROR. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "application/xml": components["schemas"]["Error"];
+                    "text/xml": components["schemas"]["Error"];
+                };
+            };
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pool"];
+                    "application/xml": components["schemas"]["Pool"];
+                    "text/xml": components["schemas"]["Pool"];
                 };
             };
         };

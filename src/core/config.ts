@@ -65,6 +65,8 @@ export interface TesseraConfig {
   users: { name: string; password: string; roles: string[] }[];
   /** `trustProxy`: addresses (or CIDRs) of proxies whose X-Forwarded-For names the source address; false: none. */
   http: { bodyLimit: number; headersTimeout: number; requestTimeout: number; trustProxy: false | string[] };
+  /** GET /v1/admin/events: events kept for a resume (count, seconds), heartbeat seconds, bytes a slow subscriber may lag. */
+  events: { backlog: number; backlogAge: number; heartbeat: number; subscriberBuffer: number };
 }
 
 export const DEFAULTS: TesseraConfig = {
@@ -84,6 +86,7 @@ export const DEFAULTS: TesseraConfig = {
   rateLimit: { enabled: true, window: 60, max: 60000, createSession: 1200, login: 600 },
   users: [],
   http: { bodyLimit: 1048576, headersTimeout: 10, requestTimeout: 30, trustProxy: false },
+  events: { backlog: 10000, backlogAge: 3600, heartbeat: 15, subscriberBuffer: 1048576 },
 };
 
 // Ten years at most: beyond that a time no longer has an RFC 3339 form worth the name.
@@ -133,6 +136,9 @@ const SCHEMA = object({
   http: object({ bodyLimit: count, headersTimeout: { type: 'integer', minimum: 1, maximum: 3600 }, requestTimeout: { type: 'integer', minimum: 1, maximum: 3600 },
     trustProxy: { anyOf: [{ const: false }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] },
   }),
+  events: object({
+    backlog: { type: 'integer', minimum: 1, maximum: 1_000_000 }, backlogAge: seconds, heartbeat: seconds, subscriberBuffer: count,
+  }),
 });
 
 export class ConfigError extends Error {
@@ -171,6 +177,7 @@ export function resolveConfig(input: unknown = {}): Readonly<TesseraConfig> {
     login: { ...DEFAULTS.login, ...given.login },
     rateLimit: { ...DEFAULTS.rateLimit, ...given.rateLimit },
     http: { ...DEFAULTS.http, ...given.http },
+    events: { ...DEFAULTS.events, ...given.events },
     records: Object.fromEntries(Object.entries((given.records ?? {}) as Record<string, Partial<RecordTypeConfig>>)
       .map(([n, t]) => [n, { kind: 'single', maxEntries: 1000, ...t } as RecordTypeConfig])),
     users: (given.users ?? []).map((u) => ({ ...u, roles: [...new Set(u.roles ?? [])] })),

@@ -19,6 +19,7 @@ export const ERRORS = {
   USER_NOT_FOUND: { status: 404, message: 'No such user.' },
   CURSOR_NOT_FOUND: { status: 404, message: 'The cursor does not exist or has expired.' },
   CLAIM_NOT_FOUND: { status: 404, message: 'Nothing is claimed under this name.' },
+  POOL_NOT_FOUND: { status: 404, message: 'No pool has this name.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not take that method.' },
   NOT_ACCEPTABLE: { status: 406, message: 'The requested response type is not offered.' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive whole in time; the connection is closed.' },

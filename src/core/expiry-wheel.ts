@@ -23,6 +23,11 @@ export class ExpiryWheel<T> {
     this.bucketOf.set(item, bucket);
   }
 
+  /** Items in the wheel. */
+  get size(): number {
+    return this.bucketOf.size;
+  }
+
   delete(item: T): void {
     const old = this.bucketOf.get(item);
     if (old === undefined) return;

@@ -25,7 +25,7 @@ export const openapiOptions: SwaggerOptions = {
       { name: 'transactions', description: 'Transactions (a stack of scopes per session) and cursors.' },
       { name: 'holds', description: 'Holds on resources and pools, the sale (confirm) and claims.' },
       { name: 'users', description: 'Login, logout, authorize.' },
-      { name: 'admin', description: 'Admin clients only: users, sessions, pools, claims, holds.' },
+      { name: 'admin', description: 'Admin clients only: users, sessions, pools, claims, holds, the event stream, metrics.' },
       { name: 'service', description: 'Health, readiness and this document.' },
     ],
   },

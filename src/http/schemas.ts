@@ -78,8 +78,20 @@ export const sharedSchemas = [
     },
   },
   {
-    $id: 'Claim', type: 'object',
-    properties: { resource: { type: 'string' }, pool: { type: 'string' }, quantity: { type: 'integer' }, token: { type: 'integer' }, confirmedAt: time },
+    $id: 'Claim', type: 'object', description: '`resource` for a claim on an exclusive resource; `pool` and `quantity` for units of a pool.',
+    properties: {
+      resource: { type: 'string' }, pool: { type: 'string' }, quantity: { type: 'integer' }, token: { type: 'integer' }, confirmedAt: time,
+      sessionId: { type: 'string', description: 'Admin listing only (the session may have ended since).' },
+    },
+  },
+  {
+    $id: 'Pool', type: 'object', required: ['name', 'capacity', 'held', 'claimed', 'free'],
+    properties: {
+      name: { type: 'string' }, capacity: { type: 'integer', minimum: 0 },
+      held: { type: 'integer', minimum: 0, description: 'Units held by live holds.' },
+      claimed: { type: 'integer', minimum: 0, description: 'Units sold (confirmed).' },
+      free: { type: 'integer', minimum: 0, description: 'capacity - held - claimed, never below 0.' },
+    },
   },
   { $id: 'User', type: 'object', properties: { name: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, createdAt: time, updatedAt: time } },
   {

@@ -15,6 +15,9 @@ import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminPageRoutes } from './routes/admin-page.js';
+import { eventRoutes } from './routes/events.js';
+import { poolRoutes } from './routes/pools.js';
+import { metricsRoutes } from './metrics.js';
 import { userRoutes } from './routes/users.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { futuramaRoutes } from './routes/futurama.js';
@@ -81,6 +84,8 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   for (const schema of sharedSchemas) app.addSchema(schema);
   app.register(swagger, openapiOptions);
   const identify = clientAuthenticator(config.clients);
+  // First: its hooks see every request (and every error) of every route.
+  const metricsRoute = metricsRoutes(app, tessera);
 
   app.removeAllContentTypeParsers();
   const parseJson = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
@@ -157,6 +162,9 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
     futuramaRoutes(api, tessera);
     soapRoutes(api, tessera);
     adminPageRoutes(api);
+    eventRoutes(api, tessera);
+    poolRoutes(api, tessera);
+    metricsRoute(api);
   });
   return app;
 }

@@ -7,7 +7,7 @@ import type { SessionInfo } from '../core/session.js';
 import type { TesseraConfig } from '../core/config.js';
 import type { HoldEventType, SessionContext } from './context.js';
 export type { HoldEventType } from './context.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../store/contract.js';
+import type { AcquiredHold, PoolUse, SessionStore, StoredClaim, StoredHold } from '../store/contract.js';
 import { sweepInBatches } from '../store/sweep.js';
 
 /** A hold as the wire shows it: `resource` for an exclusive hold, `pool` and `quantity` for a pool. */
@@ -31,6 +31,10 @@ export interface AdminHoldView extends HoldView {
   sessionId: string;
 }
 
+export interface AdminClaimView extends ClaimView {
+  sessionId: string;
+}
+
 export interface TransferredSession {
   id: string;
   key: string;
@@ -42,6 +46,15 @@ export interface TransferredSession {
 export type HoldEmitter = (type: HoldEventType, session: { id: string; user?: SessionInfo['user'] }, resource: string) => void;
 
 const MAX_LIST = 10_000;
+
+/** `?limit=` of an admin listing: 1 to MAX_LIST, 1000 when absent. */
+function listLimit(limit: unknown): number {
+  if (limit === undefined) return 1000;
+  if (typeof limit !== 'string' || !QUERY_NUMBER.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIST) {
+    throw invalid(`limit is a whole number from 1 to ${MAX_LIST}.`, 'limit');
+  }
+  return Number(limit);
+}
 
 function nameOf(h: { name: string; quantity: number | null }): { resource: string } | { pool: string; quantity: number } {
   return h.quantity === null ? { resource: h.name } : { pool: h.name, quantity: h.quantity };
@@ -150,17 +163,27 @@ export class Holds {
     return { deleted: true };
   }
 
+  /** GET /v1/admin/pools: every pool with its capacity and use. */
+  async pools(): Promise<{ pools: PoolUse[] }> {
+    return { pools: await this.store.listPools(MAX_LIST) };
+  }
+
+  /** GET /v1/admin/pools/{name}: one pool, or POOL_NOT_FOUND. */
+  async pool(name: unknown): Promise<PoolUse> {
+    const pool = await this.store.getPool(holdName(name, 'name'));
+    if (!pool) throw new TesseraError('POOL_NOT_FOUND');
+    return pool;
+  }
+
+  /** GET /v1/admin/claims?prefix=&limit=: the sales, by name. */
+  async listClaims(query: { prefix?: unknown; limit?: unknown }): Promise<{ claims: AdminClaimView[] }> {
+    const claims = await this.store.listClaims(holdPrefix(query.prefix), listLimit(query.limit));
+    return { claims: claims.map((c) => ({ ...claimView(c), sessionId: c.sessionId })) };
+  }
+
   /** GET /v1/admin/holds?prefix=&limit=: live holds by name. */
   async listAll(query: { prefix?: unknown; limit?: unknown }): Promise<{ holds: AdminHoldView[] }> {
-    const prefix = holdPrefix(query.prefix);
-    let limit = 1000;
-    if (query.limit !== undefined) {
-      if (typeof query.limit !== 'string' || !QUERY_NUMBER.test(query.limit) || Number(query.limit) < 1 || Number(query.limit) > MAX_LIST) {
-        throw invalid(`limit is a whole number from 1 to ${MAX_LIST}.`, 'limit');
-      }
-      limit = Number(query.limit);
-    }
-    const holds = await this.store.listHolds(prefix, limit);
+    const holds = await this.store.listHolds(holdPrefix(query.prefix), listLimit(query.limit));
     return { holds: holds.map((h) => ({ ...holdView(h), sessionId: h.sessionId })) };
   }
 

@@ -7,6 +7,7 @@ import { RecentMap } from '../core/recent-map.js';
 import type { SessionInfo } from '../core/session.js';
 import type { EndedSession, RecordWrite, SessionStore, StoredRecord } from '../store/contract.js';
 import type { Client, SessionContext, TesseraEvent } from './context.js';
+import { EventFeed } from './events.js';
 
 const SESSION_FACTS_CACHE = 100_000;
 
@@ -23,7 +24,10 @@ export interface SessionFacts {
  * this object instead of callbacks into Tessera, so nothing imports upward.
  */
 export class Shared {
+  /** Each event this node makes, in-process (the metrics and tests listen here). */
   readonly events = new EventEmitter<{ event: [TesseraEvent] }>();
+  /** The event stream: every node's events, through the store's event log. */
+  readonly feed: EventFeed;
   /** Sessions' owners and queue flags, by id. */
   readonly facts = new RecentMap<string, SessionFacts>(SESSION_FACTS_CACHE);
 
@@ -31,7 +35,9 @@ export class Shared {
     readonly store: SessionStore,
     readonly config: Readonly<TesseraConfig>,
     readonly clock: Clock,
-  ) {}
+  ) {
+    this.feed = new EventFeed(store, config, clock);
+  }
 
   remember(s: Pick<SessionInfo, 'id' | 'client' | 'queue'>): SessionFacts {
     let pair = this.factsOf.get(s.client);
@@ -114,12 +120,12 @@ export class Shared {
   /** `extra.user`: the session's by default; null for none. */
   emit(type: TesseraEvent['type'], s: { id: string; user?: SessionInfo['user'] },
     extra?: { resource?: string; to?: string; user?: string | null }): void {
-    if (this.events.listenerCount('event') === 0) return;
     const event: TesseraEvent = { type, at: iso(this.clock()), sessionId: s.id };
     const user = extra && 'user' in extra ? extra.user : s.user?.name;
     if (typeof user === 'string') event.user = user;
     if (extra?.resource !== undefined) event.resource = extra.resource;
     if (extra?.to !== undefined) event.to = extra.to;
+    this.feed.publish(event);
     this.events.emit('event', event);
   }
 }

@@ -6,8 +6,10 @@ import { compileRecordTypes, type RecordType } from '../core/record-types.js';
 import { nextTimeoutOf, type SessionInfo } from '../core/session.js';
 import { resolveConfig, type ClientRole, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
+import { EventFeed } from './events.js';
 import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
+import { instrumentStore, type StepObserver } from '../store/instrument.js';
 import { SessionFile } from './session-file.js';
 import type { RecordKind, RecordWrite, SessionStore } from '../store/contract.js';
 import { Transactions } from './transactions.js';
@@ -38,6 +40,8 @@ export class Tessera {
   readonly config: Readonly<TesseraConfig>;
   readonly store: SessionStore;
   readonly events: Shared['events'];
+  /** The event stream: every node's events, through the store's event log. */
+  readonly feed: EventFeed;
   readonly queue: RequestQueue;
   /** docs/protocol.md#holds-and-the-sale and #transfer: holds, pools, claims, transfer. */
   readonly holds: Holds;
@@ -52,14 +56,17 @@ export class Tessera {
   /** The store, config, clock, events and session facts every use case shares. */
   private readonly shared: Shared;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Told of every store step and its time (the metrics set it). */
+  stepObserver: StepObserver | null = null;
 
   constructor(options: TesseraOptions) {
     this.config = resolveConfig(options.config);
-    this.store = options.store;
+    this.store = instrumentStore(options.store, () => this.stepObserver);
     this.clock = options.clock ?? systemClock;
     this.recordTypes = compileRecordTypes(this.config.records);
     this.shared = new Shared(this.store, this.config, this.clock);
     this.events = this.shared.events;
+    this.feed = this.shared.feed;
     const queueTimeoutMs = this.config.session.queueTimeout * 1000;
     // An engine shared by several nodes brings a queue that spans them (docs/protocol.md#serialized-requests).
     this.queue = this.store.createQueue?.(queueTimeoutMs) ?? new SessionQueue(queueTimeoutMs);
@@ -411,6 +418,7 @@ export class Tessera {
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
+    await this.feed.close();
     await this.store.close();
   }
 }

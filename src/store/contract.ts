@@ -1,5 +1,6 @@
 import type { KeyState, SessionInfo, SessionUser } from '../core/session.js';
 import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
+import type { EventLog, EventLogOptions } from './events.js';
 import type { RequestQueue } from './queue.js';
 
 /**
@@ -141,6 +142,15 @@ export interface HoldSteps {
 
   /** Live holds whose names start with `prefix`, by name, at most `limit`. */
   listHolds(prefix: string, limit: number): Promise<StoredHold[]>;
+
+  /** Every pool (a name with a capacity) and its use by the store's clock, by name, at most `limit`. */
+  listPools(limit: number): Promise<PoolUse[]>;
+
+  /** One pool and its use, or null when the name has no capacity. */
+  getPool(name: string): Promise<PoolUse | null>;
+
+  /** Claims (sales) whose names start with `prefix`, by name then session, at most `limit`. */
+  listClaims(prefix: string, limit: number): Promise<StoredClaim[]>;
 }
 
 /**
@@ -266,6 +276,15 @@ export interface UpkeepSteps {
   /** Removes cursors unused past their deadline, at most `limit`. How many. */
   sweepExpiredCursors(limit: number): Promise<number>;
 
+  /**
+   * Cheap counts for the metrics: sessions stored (an expired one until the
+   * sweep removes it) and holds stored (an expired one until reported).
+   */
+  countLive(): Promise<{ sessions: number; holds: number }>;
+
+  /** Figures of the engine for the metrics (read with no store step): Redis reconnects, SQLite WAL bytes. */
+  stats?(): EngineStats;
+
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
 
@@ -274,6 +293,12 @@ export interface UpkeepSteps {
    * (docs/protocol.md#serialized-requests). Absent: the service's in-process SessionQueue is enough.
    */
   createQueue?(timeoutMs: number): RequestQueue;
+
+  /**
+   * The event log that spans every node sharing this store (the admin's
+   * event stream). Absent: the service keeps an in-process one (events.ts).
+   */
+  createEventLog?(options: EventLogOptions): EventLog;
 
   close(): Promise<void>;
 }
@@ -320,6 +345,20 @@ export interface SessionHolds {
    */
   expired: (StoredHold & { announced: boolean })[];
   claims: StoredClaim[];
+}
+
+/** A pool's capacity and use: units held live, claimed, and free (neither). */
+export interface PoolUse {
+  name: string;
+  capacity: number;
+  held: number;
+  claimed: number;
+  free: number;
+}
+
+export interface EngineStats {
+  redisReconnects?: number;
+  sqliteWalBytes?: number;
 }
 
 export interface PoolInfo {

@@ -7,6 +7,8 @@ import { describe } from 'node:test';
 import { credentialsSuite } from './credentials.js';
 import { cursorsSuite } from './cursors.js';
 import { errorsSuite } from './errors.js';
+import { eventsSuite } from './events.js';
+import { operationsSuite } from './operations.js';
 import { holdsSuite } from './holds.js';
 import { holdsUsersSuite } from './holds-users.js';
 import { hostileSuite } from './hostile.js';
@@ -43,6 +45,8 @@ export function conformance(engines: string[]): void {
       transactionsSuite(engine);
       cursorsSuite(engine);
       combinationsSuite(engine);
+      eventsSuite(engine);
+      operationsSuite(engine);
     });
   }
 }

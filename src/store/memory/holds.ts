@@ -3,11 +3,13 @@ import { ExpiryWheel } from '../../core/expiry-wheel.js';
 import {
   nameOrder, checkConfirm, claimOf, isLiveHold, planPoolHold, planResourceHolds, poolAvailable, type PlannedHold,
 } from '../../core/holds.js';
-import type { AcquiredHold, HoldSteps, StoredClaim, StoredHold, UpkeepSteps } from '../contract.js';
+import type { AcquiredHold, HoldSteps, PoolUse, StoredClaim, StoredHold, UpkeepSteps } from '../contract.js';
 import type { MemoryState } from './state.js';
 
 export interface MemoryHolds {
   steps: HoldSteps & Pick<UpkeepSteps, 'sweepExpiredHolds'>;
+  /** Holds stored, expired ones until reported (the metrics' count). */
+  holdCount(): number;
   /** Moves every hold and claim of a session to its new id (inside transferSession's step). */
   moveSession(oldId: string, newId: string): void;
   /** Drops every hold of a session as it is removed (inside the caller's step). The live ones. */
@@ -105,7 +107,16 @@ export function memoryHolds(state: MemoryState): MemoryHolds {
 
   const unitsOf = (hs: Iterable<{ quantity: number | null }>) => [...hs].reduce((n, h) => n + (h.quantity ?? 0), 0);
 
+  function poolUse(name: string, now: number): PoolUse | null {
+    const capacity = pools.get(name);
+    if (capacity === undefined) return null;
+    const held = unitsOf([...byName.get(name)?.values() ?? []].filter((h) => blocks(h, now)));
+    const claimed = unitsOf(claims.get(name)?.values() ?? []);
+    return { name, capacity, held, claimed, free: poolAvailable(capacity, held, claimed) };
+  }
+
   return {
+    holdCount: () => wheel.size,
     ownHold: (sessionId, name) => bySession.get(sessionId)?.get(name),
     dropHold: (sessionId, name) => drop(bySession.get(sessionId)?.get(name)),
 
@@ -232,6 +243,26 @@ export function memoryHolds(state: MemoryState): MemoryHolds {
           if (claimsOf.get(id)?.size === 0) claimsOf.delete(id);
         }
         return freed.size;
+      },
+
+      async listPools(limit) {
+        const now = clock();
+        return [...pools.keys()].sort().slice(0, limit).map((name) => poolUse(name, now)!);
+      },
+
+      async getPool(name) {
+        return poolUse(name, clock());
+      },
+
+      async listClaims(prefix, limit) {
+        const out: StoredClaim[] = [];
+        for (const name of [...claims.keys()].filter((n) => n.startsWith(prefix)).sort()) {
+          for (const c of [...claims.get(name)!.values()].sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))) {
+            if (out.length >= limit) return out;
+            out.push({ ...c });
+          }
+        }
+        return out;
       },
 
       async listHolds(prefix, limit) {

@@ -40,6 +40,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     ...users.steps,
     ...transactions.steps,
     ...cursors.steps,
+    async countLive() {
+      return { sessions: state.sessions.size, holds: holds.holdCount() };
+    },
     async ping() {},
     async close() { state.sessions.clear(); },
   };

@@ -74,6 +74,8 @@ export class RedisConnection {
   readonly timeoutMs: number;
   readonly marginMs: number;
   readonly cluster: boolean;
+  /** Times the connection (or, on a Cluster, the cluster client) started reconnecting. */
+  reconnects = 0;
   private readonly scripts = new Map<string, LuaScript & { sha: string }>();
   private closed = false;
   private refresher: NodeJS.Timeout | undefined;
@@ -117,6 +119,7 @@ export class RedisConnection {
       });
     for (const lua of engineScripts().values()) this.scripts.set(lua.name, { ...lua, sha: createHash('sha1').update(lua.lua).digest('hex') });
     this.client.on('error', () => { /* reconnects by itself; requests meanwhile get STORE_UNAVAILABLE */ });
+    this.client.on('reconnecting', () => { this.reconnects++; });
     if (this.client instanceof Cluster) {
       // After a failover the promoted replica is found within a second, not at the next MOVED that never comes.
       const cluster = this.client;

@@ -1,11 +1,12 @@
 import { invalid, TesseraError } from '../../core/errors.js';
 import { holdName, planPoolHold, planResourceHolds, type ResourceState } from '../../core/holds.js';
-import type { AcquiredHold, SessionStore, StoredClaim, StoredHold } from '../contract.js';
+import type { AcquiredHold, PoolUse, SessionStore, StoredClaim, StoredHold } from '../contract.js';
 import { BUCKETS, bucketOf, groupOf, type Arg, type RedisConnection, type Reply } from './client.js';
 import { decodeClaim, decodeHold } from './codec.js';
 
 export type RedisHoldSteps = Pick<SessionStore, 'holdResources' | 'holdPool' | 'readHolds' | 'renewHolds' | 'releaseHolds'
-  | 'confirmHolds' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'>;
+  | 'confirmHolds' | 'setPool' | 'freeClaims' | 'listHolds' | 'sweepExpiredHolds'
+  | 'listPools' | 'getPool' | 'listClaims'>;
 
 export interface RedisHoldsDeps {
   /** The session's next timeout, asked of its own script; null when it is not live. */
@@ -41,6 +42,30 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     r.call(() => r.client.zadd(expiryKey(h.name), h.expiresAt, `${h.name}\n${h.sessionId}`))));
   const sideNames = (id: string, op: 'add' | 'remove', set: 'hn' | 'cn', names: string[]) =>
     names.length === 0 ? Promise.resolve(1) : r.run('holds/names', [r.sessionKey(id)], [r.now(), op, set, ...names]);
+
+  const poolIndex = `${r.prefix}:{pools}:names`;
+
+  /**
+   * A pool's capacity and use, read in one MULTI on its group's slot. Held:
+   * units of holds live by expiry whose session is not known to be past its
+   * timeout (the same hint the scripts use; an exact answer waits for the sweep).
+   */
+  async function poolUse(name: string, now: number): Promise<PoolUse | null> {
+    const g = groupOf(name);
+    const res = await r.call(() => r.client.multi()
+      .hget(r.key(g, 'pools'), name).hgetall(r.key(g, `h:${name}`)).hgetall(r.key(g, `c:${name}`)).exec());
+    const [capacity, holdsOf, claimsOf] = (res ?? []).map(([e, v]) => { if (e) throw e; return v; }) as [string | null, Record<string, string>, Record<string, string>];
+    if (capacity === null || capacity === undefined) return null;
+    let held = 0;
+    for (const v of Object.values(holdsOf)) {
+      const [, exp, qty, , sx] = v.split('|');
+      if (Number(exp) > now && qty !== '' && !(sx && Number(sx) <= now)) held += Number(qty);
+    }
+    let claimed = 0;
+    for (const v of Object.values(claimsOf)) claimed += Number(v.split('|')[1] || 0);
+    const cap = Number(capacity);
+    return { name, capacity: cap, held, claimed, free: Math.max(0, cap - held - claimed) };
+  }
 
   async function holdings(id: string): Promise<{ held: string[]; claimed: string[] }> {
     const res: string[] | null = await r.run('holds/holdings', [r.sessionKey(id)], [r.now()]);
@@ -242,7 +267,40 @@ export function redisHolds(r: RedisConnection, deps: RedisHoldsDeps) {
     async setPool(name, capacity) {
       const res = await group('holds/set_pool', groupOf(name), [name, capacity]);
       if (res[0] === 'conflict') throw new TesseraError('HOLD_CONFLICT', `'${name}' is held or claimed as a resource.`, { conflicts: [name] });
+      // The index of pool names, for the admin listing and the metrics: a second step (a pool is never removed).
+      await r.call(() => r.client.sadd(poolIndex, name));
       return { name, capacity, available: Number(res[1]) };
+    },
+
+    async listPools(limit) {
+      const names = (await r.call(() => r.client.smembers(poolIndex))).sort(cmp).slice(0, limit);
+      const now = await r.time();
+      return (await Promise.all(names.map((n) => poolUse(n, now)))).filter((p): p is PoolUse => p !== null);
+    },
+
+    async getPool(name) {
+      return poolUse(name, await r.time());
+    },
+
+    async listClaims(prefix, limit) {
+      const head = `${r.prefix}:{`;
+      const names = new Set<string>();
+      for (const key of await r.scan(`${head}*}:c:${prefix}*`)) {
+        const close = key.indexOf('}', head.length);
+        const name = key.slice(close + 4);
+        if (key.slice(close, close + 4) !== '}:c:' || !name.startsWith(prefix) || groupOf(name) !== key.slice(head.length, close)) continue;
+        names.add(name);
+      }
+      const out: StoredClaim[] = [];
+      for (const name of [...names].sort(cmp)) {
+        if (out.length >= limit) break;
+        const all: Record<string, string> = await r.call(() => r.client.hgetall(r.key(groupOf(name), `c:${name}`)));
+        for (const sid of Object.keys(all).sort(cmp)) {
+          const [token, qty, at] = all[sid].split('|');
+          if (out.length < limit) out.push({ name, sessionId: sid, quantity: qty === '' ? null : Number(qty), token: Number(token), confirmedAt: Number(at) });
+        }
+      }
+      return out;
     },
 
     async freeClaims(name) {

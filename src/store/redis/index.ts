@@ -1,7 +1,8 @@
 import type { SessionStore } from '../contract.js';
-import { RedisConnection, type RedisStoreOptions } from './client.js';
+import { BUCKETS, RedisConnection, type RedisStoreOptions } from './client.js';
 import { redisCursors } from './cursors.js';
 import { redisHolds } from './holds.js';
+import { RedisEventLog } from './events.js';
 import { RedisQueue } from './queue.js';
 import { redisRecords } from './records.js';
 import { redisSessions } from './sessions.js';
@@ -27,6 +28,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
   const r = new RedisConnection(options);
   await r.connect();
   const queues = new Set<RedisQueue>();
+  const logs = new Set<RedisEventLog>();
 
   // The slices call each other only through these few functions, bound here.
   const sessions = redisSessions(r, {
@@ -60,12 +62,30 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Sess
       return q;
     },
 
+    async countLive() {
+      const cards = (suffix: string) => Promise.all(Array.from({ length: BUCKETS }, (_, b) => r.call(() => r.client.zcard(r.key(`x${b}`, suffix)))));
+      const [sessions, holds] = await Promise.all([cards('t'), cards('hx')]);
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      return { sessions: sum(sessions), holds: sum(holds) };
+    },
+
+    stats() {
+      return { redisReconnects: r.reconnects };
+    },
+
+    createEventLog(options) {
+      const log = new RedisEventLog(r, options);
+      logs.add(log);
+      return log;
+    },
+
     async ping() {
       await r.ping();
     },
 
     async close() {
       await Promise.all([...queues].map((q) => q.close()));
+      await Promise.all([...logs].map((l) => l.close()));
       await r.close();
     },
   };

@@ -4,7 +4,7 @@ import {
   checkConfirm, claimOf, planPoolHold, planResourceHolds, poolAvailable, prefixEnd, type PlannedHold,
 } from '../../core/holds.js';
 import type { SessionInfo } from '../../core/session.js';
-import type { AcquiredHold, HoldSteps, StoredClaim, StoredHold, UpkeepSteps } from '../contract.js';
+import type { AcquiredHold, HoldSteps, PoolUse, StoredClaim, StoredHold, UpkeepSteps } from '../contract.js';
 import type { SqliteDatabase } from './database.js';
 
 export interface SqliteHolds {
@@ -63,6 +63,8 @@ export function sqliteHolds(sql: SqliteDatabase, clock: Clock, deps: {
     claim: db.prepare<[string, string]>('SELECT * FROM claims WHERE name = ? AND session_id = ?'),
     putClaim: db.prepare('INSERT OR REPLACE INTO claims VALUES (@name, @sessionId, @quantity, @token, @confirmedAt)'),
     freeClaims: db.prepare<[string]>('DELETE FROM claims WHERE name = ?'),
+    pools: db.prepare<[number]>('SELECT name, capacity FROM pools ORDER BY name LIMIT ?'),
+    claimList: db.prepare('SELECT * FROM claims WHERE name >= @lo AND name < @hi ORDER BY name, session_id LIMIT @limit'),
     setPool: db.prepare<[string, number]>('INSERT INTO pools VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET capacity = excluded.capacity'),
     list: db.prepare(`SELECT * FROM holds WHERE name >= @lo AND name < @hi AND expires_at > @now
       ORDER BY name, session_id LIMIT @limit`),
@@ -88,6 +90,11 @@ export function sqliteHolds(sql: SqliteDatabase, clock: Clock, deps: {
   }
 
   const fenceOf = (name: string) => (q.fence.get(name) as number | undefined) ?? 0;
+  const poolUse = (name: string, capacity: number, now: number): PoolUse => {
+    const held = (q.liveOn.get({ name, now }) as { units: number }).units;
+    const claimed = claimedOn(name).units;
+    return { name, capacity, held, claimed, free: poolAvailable(capacity, held, claimed) };
+  };
   const claimedOn = (name: string) => q.claimed.get(name) as { n: number; units: number; exclusive: number };
 
   return {
@@ -190,6 +197,19 @@ export function sqliteHolds(sql: SqliteDatabase, clock: Clock, deps: {
       }),
 
       freeClaims: step((name: string) => q.freeClaims.run(name).changes),
+
+      listPools: step((limit: number) => {
+        const now = clock();
+        return (q.pools.all(limit) as { name: string; capacity: number }[]).map((p) => poolUse(p.name, p.capacity, now));
+      }, { savepoint: false }),
+
+      getPool: step((name: string) => {
+        const capacity = q.capacity.get(name) as number | undefined;
+        return capacity === undefined ? null : poolUse(name, capacity, clock());
+      }, { savepoint: false }),
+
+      listClaims: step((prefix: string, limit: number) =>
+        (q.claimList.all({ lo: prefix, hi: prefixEnd(prefix), limit }) as ClaimRow[]).map(toClaim), { savepoint: false }),
 
       listHolds: step((prefix: string, limit: number) =>
         (q.list.all({ lo: prefix, hi: prefixEnd(prefix), now: clock(), limit }) as HoldRow[]).map(toHold)),

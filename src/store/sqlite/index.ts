@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { SessionStore } from '../contract.js';
 import { sqliteCursors } from './cursors.js';
@@ -47,6 +48,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
   });
   const sessions = sqliteSessions(sql, clock, { records, holds, users, transactions, cursors });
 
+  const countSessions = sql.db.prepare('SELECT count(*) FROM sessions').pluck();
+  const countHolds = sql.db.prepare('SELECT count(*) FROM holds').pluck();
+
   return {
     kind: 'sqlite',
     ...sessions.steps,
@@ -55,6 +59,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SessionStore {
     ...users.steps,
     ...transactions.steps,
     ...cursors.steps,
+    countLive: sql.step(() => ({ sessions: countSessions.get() as number, holds: countHolds.get() as number }), { savepoint: false }),
+    stats() {
+      if (options.path === ':memory:') return {};
+      try {
+        return { sqliteWalBytes: statSync(`${options.path}-wal`).size };
+      } catch {
+        return { sqliteWalBytes: 0 };
+      }
+    },
     async ping() { sql.db.prepare('SELECT 1').get(); },
     close: () => sql.close(),
   };
