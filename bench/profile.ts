@@ -42,7 +42,7 @@ const result = await autocannon({
     });
   },
 });
-console.log(`${workload}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
+console.log(`${workload}: ${result.requests.total} answers, ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 ctx.agent.destroy();

@@ -149,9 +149,8 @@ export function xmlSupport(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     try {
       const answer = request.routeOptions.config.answer;
-      const path = request.url.split('?')[0];
       if (answer) answer(request, reply);
-      else if (NEGOTIATED.some((p) => path.startsWith(p))) negotiateAnswer(request, reply);
+      else if (NEGOTIATED.some((p) => request.url.startsWith(p))) negotiateAnswer(request, reply); // the prefix is before any query
     } catch (e) {
       return done(e as Error);
     }
