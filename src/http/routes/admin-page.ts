@@ -33,6 +33,7 @@ const TYPES: Record<string, string> = {
 /** A file name the page may ask for: one level, lower case, a known type. */
 const FILE = /^[a-z][a-z0-9-]*\.(js|css|svg|js\.map)$/;
 
+/** The files found, by name: a name that is not a file is never kept (anyone may ask for any name). */
 const cache = new Map<string, Promise<Buffer | null>>();
 
 async function readOrNull(name: string): Promise<Buffer | null> {
@@ -63,7 +64,7 @@ function file(name: string): Promise<Buffer | null> {
   if (!found) {
     found = load(name);
     cache.set(name, found);
-    found.catch(() => cache.delete(name));
+    found.then((body) => { if (!body) cache.delete(name); }, () => cache.delete(name));
   }
   return found;
 }
