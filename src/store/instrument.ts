@@ -13,13 +13,14 @@ const NOT_STEPS = new Set<string>(['kind', 'createQueue', 'createEventLog', 'sta
  */
 export function instrumentStore(store: SessionStore, observer: () => StepObserver | null): SessionStore {
   const timed: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(store)) {
-    if (typeof value !== 'function' || NOT_STEPS.has(name)) {
-      timed[name] = value;
+  for (const name of memberNames(store)) {
+    const value = (store as unknown as Record<string, unknown>)[name];
+    if (typeof value !== 'function') {
+      Object.defineProperty(timed, name, { get: () => (store as unknown as Record<string, unknown>)[name], enumerable: true });
       continue;
     }
     const fn = value as (...args: unknown[]) => unknown;
-    timed[name] = (...args: unknown[]) => {
+    timed[name] = NOT_STEPS.has(name) ? fn.bind(store) : (...args: unknown[]) => {
       const observe = observer();
       if (!observe) return fn.apply(store, args);
       const started = performance.now();
@@ -34,4 +35,13 @@ export function instrumentStore(store: SessionStore, observer: () => StepObserve
     };
   }
   return timed as unknown as SessionStore;
+}
+
+/** A store's members, its own and its classes' (a store may be an object of functions or a class instance). */
+function memberNames(store: object): Set<string> {
+  const names = new Set<string>();
+  for (let o: object | null = store; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const name of Object.getOwnPropertyNames(o)) if (name !== 'constructor') names.add(name);
+  }
+  return names;
 }
