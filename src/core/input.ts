@@ -1,3 +1,4 @@
+import sjson from 'secure-json-parse';
 import { invalid } from './errors.js';
 
 /** Checks of caller input shared by the service's use cases: each throws INVALID_REQUEST naming the field. */
@@ -48,6 +49,25 @@ export function checkIntegerLiteral(literal: string): void {
   if (!Number.isFinite(n) || BigInt(n) !== BigInt(literal)) {
     throw invalid(`The integer ${literal.length > 40 ? `${literal.slice(0, 40)}…` : literal} has no exact double (beyond 2^53) and would not be stored as sent; send it as a string.`);
   }
+}
+
+/**
+ * JSON text as a value, by the rules every door applies (a JSON body, a SOAP
+ * <Value>): no `__proto__` or `constructor.prototype` key, nothing JSON would
+ * not give back as sent (checkJsonValue, checkJsonIntegers). Text that is not
+ * JSON is INVALID_REQUEST with `refusal` as its message (and `field`).
+ */
+export function parseJsonText(text: string,
+  refusal = 'The body is not valid JSON (or holds __proto__ or constructor.prototype keys).', field?: string): unknown {
+  let value: unknown;
+  try {
+    value = sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw invalid(refusal, field);
+  }
+  checkJsonValue(value);
+  checkJsonIntegers(text);
+  return value;
 }
 
 /** An optional JSON object body: undefined and null read as {}. */

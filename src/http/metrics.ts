@@ -29,7 +29,7 @@ function processMetrics(): Registry {
 export function metricsRoutes(app: FastifyInstance, tessera: Tessera): (api: FastifyInstance) => void {
   const registry = new Registry();
   const registers = [registry];
-  const engine = tessera.store.kind;
+  const engine = tessera.storeFigures().engine;
 
   const latency = new FastHistogram('tessera_http_request_duration_seconds', 'Time to answer an HTTP request, by method, route pattern and status.',
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registry);
@@ -58,7 +58,7 @@ export function metricsRoutes(app: FastifyInstance, tessera: Tessera): (api: Fas
   });
   new Gauge({ name: 'tessera_event_subscribers', help: 'Event stream subscribers connected to this node.', registers, collect() { this.set(feed.subscribers); } });
 
-  const stats = () => tessera.store.stats?.() ?? {};
+  const stats = () => tessera.storeFigures().stats;
   let reconnectsSeen = 0;
   if (stats().redisReconnects !== undefined) {
     new Counter({
@@ -70,23 +70,22 @@ export function metricsRoutes(app: FastifyInstance, tessera: Tessera): (api: Fas
     new Gauge({ name: 'tessera_sqlite_wal_bytes', help: 'Size of the SQLite write-ahead log file.', registers, collect() { this.set(stats().sqliteWalBytes ?? 0); } });
   }
 
-  const store = tessera.store;
-  // Each scrape reads the store once for the counts and once for the pools, whatever reads them.
-  let scrape: { live: ReturnType<typeof store.countLive>; pools: ReturnType<typeof store.listPools> } | null = null;
-  const read = () => (scrape ??= { live: store.countLive(), pools: store.listPools(MAX_POOLS) });
+  // Each scrape reads the store once, whichever gauges read it.
+  let scrape: ReturnType<Tessera['liveFigures']> | null = null;
+  const read = () => (scrape ??= tessera.liveFigures(MAX_POOLS));
   new Gauge({
     name: 'tessera_sessions', help: 'Sessions in the store (an expired one until the sweep removes it, within session.sweepInterval).', registers,
-    async collect() { this.set((await read().live).sessions); },
+    async collect() { this.set((await read()).sessions); },
   });
   new Gauge({
     name: 'tessera_holds', help: 'Holds in the store (an expired one until the sweep reports it).', registers,
-    async collect() { this.set((await read().live).holds); },
+    async collect() { this.set((await read()).holds); },
   });
   const poolGauge = (name: string, help: string, pick: (p: { capacity: number; held: number; claimed: number; free: number }) => number) => new Gauge({
     name, help, labelNames: ['pool'], registers,
     async collect() {
       this.reset();
-      for (const p of await read().pools) this.set({ pool: p.name }, pick(p));
+      for (const p of (await read()).pools) this.set({ pool: p.name }, pick(p));
     },
   });
   poolGauge('tessera_pool_capacity', 'Units of a pool.', (p) => p.capacity);

@@ -1,10 +1,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import sjson from 'secure-json-parse';
 import { TesseraError } from '../core/errors.js';
-import { checkJsonIntegers, checkJsonValue } from '../core/input.js';
+import { parseJsonText } from '../core/input.js';
+import { isWellFormedId } from '../core/keys.js';
 import type { Tessera } from '../service/tessera.js';
-import { sessionHeaders, sessionHooks } from './session.js';
+import { errorHeaders, sessionHooks } from './session.js';
 import { clientAuthenticator } from './clients.js';
 import { errorBody, toTesseraError } from './errors.js';
 import { openapiOptions } from './openapi.js';
@@ -23,7 +23,6 @@ import { transactionRoutes } from './routes/transactions.js';
 import { futuramaRoutes } from './routes/futurama.js';
 import { soapRoutes } from './soap/routes.js';
 import { xmlSupport } from './xml/plugin.js';
-import { acceptedContext } from '../service/context.js';
 
 export interface ServerOptions {
   /** Pino options (level, stream). Off by default. */
@@ -91,13 +90,9 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   const parseJson = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
     if (body === '') return done(null, undefined);
     try {
-      const value = sjson.parse(body as string, null, { protoAction: 'error', constructorAction: 'error' });
-      checkJsonValue(value);
-      checkJsonIntegers(body as string);
-      done(null, value);
+      done(null, parseJsonText(body as string));
     } catch (e) {
-      done(e instanceof TesseraError ? e
-        : new TesseraError('INVALID_REQUEST', 'The body is not valid JSON (or holds __proto__ or constructor.prototype keys).'));
+      done(e as Error);
     }
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
@@ -106,7 +101,7 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
   xmlSupport(app);
 
   sessionHooks(app, tessera, identify);
-  rateLimits(app, config, (...parts) => tessera.users.counterKey(...parts));
+  const budget = rateLimits(app, config, (...parts) => tessera.users.counterKey(...parts));
 
   if (options.accessLog) {
     app.addHook('onResponse', (request, reply, done) => {
@@ -119,20 +114,15 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         // The session's id (public), when it looks like one; never its key.
-        session: typeof session === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(session) ? session : undefined,
+        session: isWellFormedId(session) ? session : undefined,
       }, 'request');
       done();
     });
   }
 
   app.setErrorHandler((err, request, reply) => {
-    const e = toTesseraError(err);
-    if (e.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unexpected error');
-    const accepted = acceptedContext(err);
-    if (accepted) sessionHeaders(reply, accepted); // the error came after the key changed: the answer gives the next one
-    if (e.status === 401) for (const h of ['session-id', 'session-key', 'session-expires']) reply.removeHeader(h);
-    if (typeof e.details?.retryAfter === 'number') reply.header('retry-after', String(e.details.retryAfter));
-    reply.code(e.status).send(errorBody(e));
+    const { error } = errorHeaders(request, reply, err);
+    reply.code(error.status).send(errorBody(error));
   });
   app.setNotFoundHandler((_request, reply) => {
     const e = new TesseraError('NOT_FOUND');
@@ -153,14 +143,14 @@ export function buildServer(tessera: Tessera, options: ServerOptions = {}): Fast
       schema: openRoute({ ...open, operationId: 'openapi', summary: 'This document (OpenAPI 3.1)', response: { 200: { type: 'object' } } }),
     }, async () => app.swagger());
 
-    sessionRoutes(api, tessera);
+    sessionRoutes(api, tessera, budget);
     recordRoutes(api, tessera);
     holdRoutes(api, tessera);
-    userRoutes(api, tessera);
+    userRoutes(api, tessera, budget);
     adminRoutes(api, tessera);
     transactionRoutes(api, tessera);
     futuramaRoutes(api, tessera);
-    soapRoutes(api, tessera);
+    soapRoutes(api, tessera, budget);
     adminPageRoutes(api);
     eventRoutes(api, tessera);
     poolRoutes(api, tessera);

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { iso } from '../core/clock.js';
 import type { ClientRole } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
-import type { Client, Rekeyed, SessionContext } from '../service/context.js';
+import { acceptedContext, type Client, type Rekeyed, type SessionContext } from '../service/context.js';
+import { toTesseraError } from './errors.js';
 import type { Release, Tessera } from '../service/tessera.js';
 
 /**
@@ -121,8 +122,6 @@ export function sessionHooks(app: FastifyInstance, tessera: Tessera, identify: (
  * finished or the connection closes.
  */
 async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const id = request.headers['session-id'];
-  if (typeof id !== 'string' || id.length > 64) return; // fails authentication in the preHandler
   let release: Release | null = null;
   let ended = false;
   const end = () => {
@@ -130,7 +129,7 @@ async function takeTurn(tessera: Tessera, request: FastifyRequest, reply: Fastif
     return release?.();
   };
   reply.raw.once('close', end); // the connection closed before an answer was sent
-  release = await tessera.takeTurn(request.client!, id);
+  release = await tessera.takeTurn(request.client!, request.headers['session-id']); // null: fails authentication in the preHandler
   if (ended) await release?.();
   else request.endTurn = end;
 }
@@ -144,6 +143,34 @@ export function entered(request: FastifyRequest): SessionContext {
 export function rekeyed<T>(reply: FastifyReply, result: Rekeyed<T>): T {
   sessionHeaders(reply, result.ctx);
   return result.answer;
+}
+
+/** The session's three headers. */
+const SESSION_HEADERS = ['session-id', 'session-key', 'session-expires'] as const;
+
+/** Takes the session's headers off the reply (the session is gone, or the credentials were refused). */
+export function dropSessionHeaders(reply: FastifyReply): void {
+  for (const h of SESSION_HEADERS) reply.removeHeader(h);
+}
+
+/**
+ * The headers of an error's answer, whichever door it came through (the JSON
+ * and XML routes, SOAP): after a refusal of the credentials (401) none of the
+ * session's; after the key changed (the error carries the context, or the
+ * caller knows it as `accepted`) the next key, so the client can go on; a
+ * Retry-After when the error names one. Logs an unexpected error. Answers
+ * the error as the catalogue has it, and the context whose key is the next
+ * one when the answer gives it.
+ */
+export function errorHeaders(request: FastifyRequest, reply: FastifyReply, err: unknown, accepted: SessionContext | null = null):
+  { error: TesseraError; next: SessionContext | null } {
+  const error = toTesseraError(err);
+  if (error.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unexpected error');
+  const next = error.status === 401 ? null : acceptedContext(err) ?? accepted;
+  if (error.status === 401) dropSessionHeaders(reply);
+  else if (next) sessionHeaders(reply, next);
+  if (typeof error.details?.retryAfter === 'number') reply.header('retry-after', String(error.details.retryAfter));
+  return { error, next };
 }
 
 /** Puts the session's id, the key to send next and the next timeout on the reply. */

@@ -11,7 +11,7 @@ import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
 import { instrumentStore, type StepObserver } from '../store/instrument.js';
 import { SessionFile } from './session-file.js';
-import type { RecordKind, RecordWrite, SessionStore } from '../store/contract.js';
+import type { EngineStats, PoolUse, RecordKind, RecordWrite, SessionStore } from '../store/contract.js';
 import { Transactions } from './transactions.js';
 import { Shared, type SessionFacts } from './shared.js';
 import { Users } from './users.js';
@@ -171,6 +171,17 @@ export class Tessera {
       throw new TesseraError('STORE_UNAVAILABLE');
     }
     return { status: 'ready', store: this.store.kind };
+  }
+
+  /** What GET /metrics reports of the store at once: its engine and its driver's figures (Redis reconnects, the SQLite WAL's size). */
+  storeFigures(): { engine: string; stats: EngineStats } {
+    return { engine: this.store.kind, stats: this.store.stats?.() ?? {} };
+  }
+
+  /** What GET /metrics reads from the store when scraped: the sessions and holds in it, and the first `maxPools` pools by name. */
+  async liveFigures(maxPools: number): Promise<{ sessions: number; holds: number; pools: PoolUse[] }> {
+    const [live, pools] = await Promise.all([this.store.countLive(), this.store.listPools(maxPools)]);
+    return { ...live, pools };
   }
 
   describe(ctx: SessionContext): SessionView {
@@ -348,11 +359,12 @@ export class Tessera {
   /**
    * Takes the session's place in line for a request of `client` (call it as
    * the request arrives). Resolves when it is this request's turn (release
-   * when done), or at once with null when the session is unknown or another
-   * client's: such a request is not queued and fails authentication, so
-   * knowing an id is not enough to hold a session up.
+   * when done), or at once with null when the id is malformed or the session
+   * unknown or another client's: such a request is not queued and fails
+   * authentication, so knowing an id is not enough to hold a session up.
    */
-  takeTurn(client: Client, id: string): Promise<Release | null> {
+  takeTurn(client: Client, id: unknown): Promise<Release | null> {
+    if (!isWellFormedId(id)) return Promise.resolve(null);
     const known = this.shared.facts.get(id);
     // Known: join the line in this same tick, so arrival order is kept.
     if (known) return this.joinLine(client, id, known);
@@ -371,7 +383,6 @@ export class Tessera {
    */
   async withSession<T>(client: Client, credentials: { id: string; key: string }, work: (ctx: SessionContext) => Promise<T>):
     Promise<{ result: Unwrapped<T>; id: string; key: string; nextTimeout: string }> {
-    if (!isWellFormedId(credentials.id)) throw new TesseraError('SESSION_INVALID');
     const release = await this.takeTurn(client, credentials.id);
     if (!release) throw new TesseraError('SESSION_INVALID');
     try {

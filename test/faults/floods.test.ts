@@ -68,12 +68,22 @@ describe('faults: floods and spraying', () => {
       const creates = await Promise.all(Array.from({ length: 80 }, () => http(node.url, 'POST', '/v1/sessions', { token, body: {}, headers: from('192.0.2.1') })));
       assert.equal(creates.filter((a) => a.status === 201).length, 40);
       for (const a of creates.filter((x) => x.status !== 201)) assertLimited(a, 'RATE_LIMITED');
+      // SOAP's CreateSession is counted against the same budget: no second door.
+      const soap = await fetch(`${node.url}/soap`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/soap+xml; charset=utf-8', ...from('192.0.2.1') },
+        body: '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><CreateSession xmlns="urn:tessera:soap:1"/></e:Body></e:Envelope>',
+      });
+      const fault = await soap.text();
+      assert.equal(soap.status, 429, fault);
+      assert.match(fault, /RATE_LIMITED/);
+      assert.ok(Number(soap.headers.get('retry-after')) >= 1, 'the Fault carries Retry-After');
       const other = await http(node.url, 'POST', '/v1/sessions', { token, body: {}, headers: from('192.0.2.2') });
       assert.equal(other.status, 201, 'another address has its own budget');
       const s = { 'session-id': creates[0].body.id, 'session-key': creates[0].body.key };
       const reads = await Promise.all(Array.from({ length: 150 }, () => http(node.url, 'GET', '/v1/session', { token, headers: { ...s, ...from('192.0.2.1') } })));
       const limited = reads.filter((a) => a.status === 429);
-      assert.equal(limited.length, 50);
+      assert.equal(limited.length, 51, 'every route\'s budget of 100 counts the SOAP request and these 150 reads');
       for (const a of limited) assertLimited(a, 'RATE_LIMITED');
       t.diagnostic(`create flood (80, limit 40): ${tally(creates)}; read flood (150, limit 100): ${tally(reads)}`);
     } finally {

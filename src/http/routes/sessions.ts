@@ -1,17 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../service/tessera.js';
 import { creatingRoute, endingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
-import { APP, createdHeaders, entered, SESSION } from '../session.js';
-import { rateLimitFor } from '../rate-limit.js';
+import { APP, createdHeaders, dropSessionHeaders, entered, SESSION } from '../session.js';
+import type { BudgetCheck } from '../rate-limit.js';
 
 const tags = ['sessions'];
 const seconds = { type: 'integer', minimum: 1, description: 'Seconds; more than the server allows is capped.' };
 const time = { type: 'string', format: 'date-time' };
 
 /** docs/protocol.md#lifecycle: create, read, keep alive and end a session. */
-export function sessionRoutes(app: FastifyInstance, tessera: Tessera): void {
+export function sessionRoutes(app: FastifyInstance, tessera: Tessera, budget: BudgetCheck): void {
   app.post('/v1/sessions', {
-    config: { access: APP, ...rateLimitFor(tessera.config, tessera.config.rateLimit.createSession) },
+    config: { access: APP, rateLimit: false }, // its own budget instead of every route's
+    onRequest: (request) => budget('createSession', request),
     schema: creatingRoute({
       operationId: 'createSession', summary: 'Create a session', tags,
       body: object({ idleTimeout: seconds, lifespan: seconds, rotation: { type: 'string', enum: ['per-request', 'on-privilege-change'] }, queue: { type: 'boolean' } }),
@@ -44,7 +45,7 @@ export function sessionRoutes(app: FastifyInstance, tessera: Tessera): void {
     schema: endingRoute({ operationId: 'endSession', summary: 'End the session', tags, body: noBody, bodyOptional: true, response: { 200: message } }),
   }, async (request, reply) => {
     const ended = await tessera.end(entered(request));
-    for (const h of ['session-id', 'session-key', 'session-expires']) reply.removeHeader(h);
+    dropSessionHeaders(reply);
     return ended;
   });
 }

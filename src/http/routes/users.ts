@@ -3,7 +3,7 @@ import { MAX_PASSWORD_LENGTH } from '../../core/passwords.js';
 import type { Tessera } from '../../service/tessera.js';
 import { message, noBody, object, ref, roleNames, sessionRoute, userName } from '../schemas.js';
 import { entered, rekeyed, SESSION } from '../session.js';
-import { rateLimitFor } from '../rate-limit.js';
+import type { BudgetCheck } from '../rate-limit.js';
 
 const tags = ['users'];
 
@@ -13,9 +13,10 @@ const tags = ['users'];
  * the old one), and a failed login (401) must leave the key as it was. The
  * answer carries the key of the context the use case answers.
  */
-export function userRoutes(app: FastifyInstance, tessera: Tessera): void {
+export function userRoutes(app: FastifyInstance, tessera: Tessera, budget: BudgetCheck): void {
   app.post('/v1/session/login', {
-    config: { access: { ...SESSION, keepKey: true }, ...rateLimitFor(tessera.config, tessera.config.rateLimit.login) },
+    config: { access: { ...SESSION, keepKey: true }, rateLimit: false }, // its own budget instead of every route's
+    onRequest: (request) => budget('login', request),
     schema: sessionRoute({
       operationId: 'login', summary: 'Log in, or in as the anonymous user (a new key, no grace for the old one)', tags,
       description: 'Either `username` and `password`, or `anonymous: true`. 401 LOGIN_FAILED (unknown user or wrong password: one answer, '

@@ -1,4 +1,6 @@
 import { invalid } from '../../core/errors.js';
+import { parseJsonText } from '../../core/input.js';
+import type { Budget } from '../rate-limit.js';
 import { Rekeyed, type Client, type SessionContext } from '../../service/context.js';
 import type { Tessera } from '../../service/tessera.js';
 
@@ -44,6 +46,8 @@ export interface Operation {
    * session's turn; the answer's SessionKey is added from the context.
    */
   session?: { rotate: boolean };
+  /** Counted against this budget of its own (as its JSON route is): session creation, login. */
+  budget?: Budget;
   /** Login and logout answer Rekeyed: the answer and the session's new context. */
   run(call: OperationCall, ctx: SessionContext | null): Promise<Record<string, unknown> | Rekeyed<Record<string, unknown>>>;
 }
@@ -80,16 +84,13 @@ const recordOut = (r: Json) => ({ Key: r.key, Value: JSON.stringify(r.value), Ve
 /** A SOAP input's JSON value: its JSON text parsed, or a clear 400. */
 function parseValue(text: unknown): unknown {
   if (typeof text !== 'string') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalid('<Value> must be JSON text (a string is written with its quotes: "text").', 'Value');
-  }
+  return parseJsonText(text, '<Value> must be JSON text (a string is written with its quotes: "text").', 'Value');
 }
 
 export const OPERATIONS: Operation[] = [
   {
     name: 'CreateSession',
+    budget: 'createSession',
     doc: 'Creates a session (POST /v1/sessions).',
     input: [long('IdleTimeout', true), long('Lifespan', true), str('Rotation', true, 'per-request or on-privilege-change'), bool('Queue', true)],
     output: [str('SessionId'), str('SessionKey'), long('IdleTimeout'), long('Lifespan'), str('Rotation'), bool('Queue'), time('NextTimeout'), time('ExpiresAt')],
@@ -139,6 +140,7 @@ export const OPERATIONS: Operation[] = [
   },
   {
     name: 'Login',
+    budget: 'login',
     doc: 'Logs the session in (POST /v1/session/login): Username and Password, or Anonymous true. A new key with no grace for the old one.',
     input: [str('Username', true), str('Password', true), bool('Anonymous', true)],
     output: [NEXT_KEY, { name: 'User', type: USER }],

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
-import { acceptedContext, Rekeyed, type SessionContext } from '../../service/context.js';
+import { Rekeyed, type SessionContext } from '../../service/context.js';
 import type { Tessera } from '../../service/tessera.js';
-import { toTesseraError } from '../errors.js';
-import { APP, sessionHeaders } from '../session.js';
+import { APP, errorHeaders, sessionHeaders } from '../session.js';
 import { mediaType } from '../xml/plugin.js';
 import type { XmlElement } from '../xml/document.js';
 import { answerEnvelope, CONTENT_TYPE, faultEnvelope, readEnvelope, soapAction, type SoapVersion } from './envelope.js';
 import { OPERATIONS, type Operation } from './operations.js';
+import type { BudgetCheck } from '../rate-limit.js';
 import { wsdl } from './wsdl.js';
 
 /**
@@ -63,7 +63,7 @@ function ownUrl(request: FastifyRequest): string {
 
 const xml = (description: string) => ({ description, content: { 'text/xml': { schema: { type: 'string' } }, 'application/soap+xml': { schema: { type: 'string' } } } });
 
-export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
+export function soapRoutes(app: FastifyInstance, tessera: Tessera, budget: BudgetCheck): void {
   app.get('/soap', {
     schema: {
       security: [],
@@ -114,6 +114,7 @@ export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
       if (action !== null && action !== soapAction(operation.name) && action !== operation.name) {
         throw new TesseraError('INVALID_REQUEST', `The SOAP action '${action.slice(0, 80)}' does not name the operation in the Body (${soapAction(operation.name)}).`);
       }
+      if (operation.budget) await budget(operation.budget, request); // the JSON route's budget, counted alike
       const result = await run(tessera, request, operation, input, (c) => {
         ctx = c;
         sessionHeaders(reply, c);
@@ -125,16 +126,10 @@ export function soapRoutes(app: FastifyInstance, tessera: Tessera): void {
       }
       return answerEnvelope(version, operation, result);
     } catch (err) {
-      const e = toTesseraError(err);
-      if (e.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unexpected error');
-      const known = acceptedContext(err) ?? ctx;
-      const accepted = known !== null && e.status !== 401 ? (known as SessionContext) : null;
-      if (accepted) sessionHeaders(reply, accepted);
-      else for (const h of ['session-id', 'session-key', 'session-expires']) reply.removeHeader(h);
-      if (typeof e.details?.retryAfter === 'number') reply.header('retry-after', String(e.details.retryAfter));
+      const { error: e, next } = errorHeaders(request, reply, err, ctx);
       // SOAP 1.1 sends every Fault with 500; SOAP 1.2 with the status of the error (Sender: 4xx).
       reply.code(version === '1.1' ? 500 : e.status);
-      return faultEnvelope(version, e, accepted?.key);
+      return faultEnvelope(version, e, next?.key);
     }
   });
 }
@@ -148,7 +143,7 @@ async function run(tessera: Tessera, request: FastifyRequest, operation: Operati
     return result instanceof Rekeyed ? result.answer : result;
   }
   const id = input.SessionId as string;
-  const release = id.length <= 64 ? await tessera.takeTurn(client, id) : null;
+  const release = await tessera.takeTurn(client, id);
   try {
     let ctx = await tessera.enter(client, id, input.SessionKey, { rotate: operation.session.rotate });
     accepted(ctx);
