@@ -98,6 +98,24 @@ for (const engine of xmlEngines()) {
       assert.equal((await s.req('GET', '/v1/session/records/target')).body.value, 'safe', 'nothing was written');
     }));
 
+    it('SOAP SetRecord takes <Value> JSON text by the JSON body\'s rules: __proto__ keys and changed numbers refused, nothing written', () => using(engine, {}, async ({ app }) => {
+      const s = await SessionClient.create(app, { rotation: 'on-privilege-change' });
+      const set = (value: string) => sendXml(app, 'POST', '/soap', {
+        contentType: 'application/soap+xml',
+        body: '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><SetRecord xmlns="urn:tessera:soap:1">'
+          + `<SessionId>${s.id}</SessionId><SessionKey>${s.key}</SessionKey><Name>target</Name><Value>${value}</Value></SetRecord></e:Body></e:Envelope>`,
+      });
+      for (const [value, why] of [['{"__proto__":{"polluted":"yes"}}', '__proto__'], ['{"price":1e400}', 'out of range'], ['{"id":12345678901234567890}', 'no exact double']]) {
+        const res = await set(value);
+        assert.equal(res.status, 400, `${value}: ${res.text}`);
+        assert.match(res.text, /INVALID_REQUEST/, value);
+        assert.match(res.text, new RegExp(why), value);
+      }
+      assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+      assert.equal((await s.req('GET', '/v1/session/records/target')).status, 404, 'nothing was written');
+      assert.equal((await set('{"price":12.5}')).status, 200, 'a value JSON keeps as sent is written');
+    }));
+
     it('keeps constructor and prototype as plain data inside a value, as JSON does', () => using(engine, {}, async ({ app }) => {
       const s = await SessionClient.create(app, { rotation: 'on-privilege-change' });
       const res = await sendXml(app, 'PUT', '/v1/session/records/odd', {

@@ -84,7 +84,7 @@ const recordOut = (r: Json) => ({ Key: r.key, Value: JSON.stringify(r.value), Ve
 /** A SOAP input's JSON value: its JSON text parsed, or a clear 400. */
 function parseValue(text: unknown): unknown {
   if (typeof text !== 'string') return undefined;
-  return parseJsonText(text, '<Value> must be JSON text (a string is written with its quotes: "text").', 'Value');
+  return parseJsonText(text, '<Value> must be JSON text (a string is written with its quotes: "text"), with no __proto__ or constructor.prototype key.', 'Value');
 }
 
 export const OPERATIONS: Operation[] = [
