@@ -130,6 +130,9 @@ test('every stdout line is JSON, the listening line included; the access log is 
   });
   assert.equal(put.status, 200);
   await fetch(`${r.url}/nowhere`);
+  // A client that swaps the two headers: the key is in Session-Id (refused, 401), and must not reach the log.
+  const swapped = await fetch(`${r.url}/v1/session`, { headers: { ...auth, 'session-id': created.key, 'session-key': created.id } });
+  assert.equal(swapped.status, 401);
   assert.equal(await stop(r), 0);
   const stdout = r.stdout();
   const lines = stdout.trimEnd().split('\n').map((l) => JSON.parse(l)); // throws on a line that is not JSON
@@ -142,7 +145,8 @@ test('every stdout line is JSON, the listening line included; the access log is 
     ['POST', '/v1/sessions', 201, created.id],
     ['PUT', '/v1/session/records/:name', 200, created.id],
     ['GET', '/nowhere', 404, undefined],
-  ], 'one line per request: method, route, status, session id');
+    ['GET', '/v1/session', 401, undefined],
+  ], 'one line per request: method, route, status, session id (only what has the shape of one)');
   for (const l of access) assert.equal(typeof l.ms, 'number');
   assert.ok(!stdout.includes(created.key) && !stdout.includes(put.headers.get('session-key')!), 'never a key');
   assert.ok(!/Server listening at|incoming request|request completed/.test(stdout), "no Fastify lines of its own");
