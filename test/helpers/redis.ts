@@ -124,20 +124,29 @@ export interface RedisClusterHandle {
   nodes: RedisNode[];
   /** HOST:PORT,HOST:PORT,... for redis-cluster:// */
   seeds: string;
+  /** SIGKILL of every node at once, as a crash of the whole Cluster. */
+  kill(): Promise<void>;
+  /** Every node started again (same ports, dirs, nodes.conf); resolves once each reports cluster_state:ok. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A Cluster of `masters` masters (and `replicas` replicas each), made with redis-cli --cluster create. */
-export async function startCluster(masters = 3, replicas = 0): Promise<RedisClusterHandle> {
+/**
+ * A Cluster of `masters` masters (and `replicas` replicas each), made with redis-cli --cluster create;
+ * `extra` arguments for every node (`--appendonly yes --appendfsync always`). A node restarted keeps
+ * its dir, so its nodes.conf: killed and restarted together, the nodes form the same Cluster again.
+ */
+export async function startCluster(masters = 3, replicas = 0, extra: string[] = []): Promise<RedisClusterHandle> {
   const flags = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
-    '--repl-diskless-sync-delay', '0'];
+    '--repl-diskless-sync-delay', '0', ...extra];
   const nodes = await Promise.all(Array.from({ length: masters * (1 + replicas) }, () => startNode(flags)));
   const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
   await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 });
-  await waitFor(async () => {
+  const clusterOk = () => waitFor(async () => {
     const states = await Promise.all(nodes.map((n) => redisCommand(n.port, 'CLUSTER INFO')));
     return states.every((s) => s !== null && s.includes('cluster_state:ok'));
   }, 'cluster_state:ok', 30_000);
+  await clusterOk();
   // A replica that never synced cannot take over: wait for every link.
   await waitFor(async () => {
     const infos = await Promise.all(nodes.map((n) => redisCommand(n.port, 'INFO replication')));
@@ -146,6 +155,11 @@ export async function startCluster(masters = 3, replicas = 0): Promise<RedisClus
   return {
     nodes,
     seeds: addrs.join(','),
+    async kill() { await Promise.all(nodes.map((n) => n.kill())); },
+    async restart() {
+      await Promise.all(nodes.map((n) => n.restart()));
+      await clusterOk();
+    },
     async stop() { await Promise.all(nodes.map((n) => n.stop())); },
   };
 }
