@@ -33,7 +33,7 @@ export function faultConfig(dir: string, token: string): string {
 /** The outage: from when the store went down to when it was back (Infinity while down); null: no outage (any 503 counts). */
 export type Outage = { from: number; to: number } | null;
 
-export interface Counts { sessions: number; acknowledged: number; revoked: number; lost: number; unavailable: number; unavailableOutside: number; outsideCodes: string[]; other: string[]; doubleHeld: number }
+export interface Counts { sessions: number; acknowledged: number; revoked: number; lost: number; unavailable: number; unavailableOutside: number; unavailableCodes: Map<string, number>; outsideCodes: string[]; other: string[]; doubleHeld: number }
 
 /**
  * A steady load: `n` clients, each its own session, writing its counter and
@@ -42,12 +42,14 @@ export interface Counts { sessions: number; acknowledged: number; revoked: numbe
  * from those outside.
  */
 export function faultLoad(token: string, pick: () => Node[], n: number, down: () => Outage) {
-  const counts: Counts = { sessions: n, acknowledged: 0, revoked: 0, lost: 0, unavailable: 0, unavailableOutside: 0, outsideCodes: [], other: [], doubleHeld: 0 };
+  const counts: Counts = { sessions: n, acknowledged: 0, revoked: 0, lost: 0, unavailable: 0, unavailableOutside: 0, unavailableCodes: new Map(), outsideCodes: [], other: [], doubleHeld: 0 };
   const clients: { id: string; key: string; acked: number; seats: Set<string> }[] = [];
   let running = true;
   const note = (a: HttpAnswer, startedAt: number) => {
     if (a.status === 503 || a.status === 0) {
       counts.unavailable++;
+      const what = a.status === 0 ? 'dropped' : `503 ${a.body?.error?.code}`;
+      counts.unavailableCodes.set(what, (counts.unavailableCodes.get(what) ?? 0) + 1);
       const d = down();
       // Outside: answered before the store went down, or sent after it was back (and the nodes had time to reconnect).
       if (!d || Date.now() < d.from || startedAt > d.to + RECONNECT_SLACK_MS) {
@@ -115,7 +117,7 @@ export function faultLoad(token: string, pick: () => Node[], n: number, down: ()
 
 /** The counts on one line, as each fault test prints them. */
 export const show = (c: Counts) => `sessions ${c.sessions}, writes acknowledged ${c.acknowledged}, revoked ${c.revoked}, lost ${c.lost}, `
-  + `503/dropped ${c.unavailable} (outside the outage ${c.unavailableOutside}), seats double-held ${c.doubleHeld}, other errors ${c.other.length}`;
+  + `503/dropped ${c.unavailable} (outside the outage ${c.unavailableOutside}; ${[...c.unavailableCodes].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), seats double-held ${c.doubleHeld}, other errors ${c.other.length}`;
 
 /** 0 revoked, 0 lost, no 503 outside the outage, 0 double-held, no other error, and the load did write. */
 export function assertClean(c: Counts): void {
