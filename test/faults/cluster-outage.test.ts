@@ -25,9 +25,10 @@ describe('faults: a Redis Cluster down and a dead node under load', () => {
     const a = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     const b = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     let outage: Outage = null;
+    let traffic: ReturnType<typeof faultLoad> | undefined;
     try {
       // Requests alternate between the two nodes.
-      const traffic = faultLoad(token, () => [a, b], 40, () => outage);
+      traffic = faultLoad(token, () => [a, b], 40, () => outage);
       await traffic.ready;
       await sleep(3000);
       outage = { from: Date.now(), to: Infinity };
@@ -40,6 +41,7 @@ describe('faults: a Redis Cluster down and a dead node under load', () => {
       t.diagnostic(`Cluster down ${OUTAGE_S} s, back (cluster_state:ok) after ${Math.round((outage.to - outage.from) / 1000)} s: ${show(counts)}`);
       assertClean(counts);
     } finally {
+      traffic?.end();
       await stopServe(a);
       await stopServe(b);
       await cluster.stop();
@@ -52,9 +54,10 @@ describe('faults: a Redis Cluster down and a dead node under load', () => {
     const a = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     const b = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     let alive = [a, b];
+    let traffic: ReturnType<typeof faultLoad> | undefined;
     try {
       // Once A is dead, clients go to B (a load balancer's retry).
-      const traffic = faultLoad(token, () => alive, 40, () => null);
+      traffic = faultLoad(token, () => alive, 40, () => null);
       await traffic.ready;
       await sleep(3000);
       a.child.kill('SIGKILL');
@@ -67,6 +70,7 @@ describe('faults: a Redis Cluster down and a dead node under load', () => {
       counts.unavailableOutside = 0; // a dropped connection to the dead node, or a wait behind its lease, is the fault itself
       assertClean(counts);
     } finally {
+      traffic?.end();
       await stopServe(b);
       await stopServe(a).catch(() => null);
       await cluster.stop();

@@ -21,8 +21,9 @@ describe('faults: Redis outages and a dead node under load', () => {
       const redis: RedisNode = await startRedis(AOF);
       const node = await startServe(['--config', config, '--port', '0', '--store', `redis://127.0.0.1:${redis.port}`], dir.path);
       let outage: Outage = null;
+      let traffic: ReturnType<typeof faultLoad> | undefined;
       try {
-        const traffic = faultLoad(token, () => [node], 40, () => outage);
+        traffic = faultLoad(token, () => [node], 40, () => outage);
         await sleep(3000);
         outage = { from: Date.now(), to: Infinity };
         await redis.kill();
@@ -34,6 +35,7 @@ describe('faults: Redis outages and a dead node under load', () => {
         t.diagnostic(`Redis down ${seconds} s: ${show(counts)}`);
         assertClean(counts);
       } finally {
+        traffic?.end();
         await stopServe(node);
         await redis.stop();
       }
@@ -46,9 +48,10 @@ describe('faults: Redis outages and a dead node under load', () => {
     const a = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     const b = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     let alive = [a, b];
+    let traffic: ReturnType<typeof faultLoad> | undefined;
     try {
       // Requests alternate between the nodes; once A is dead, clients go to B (a load balancer's retry).
-      const traffic = faultLoad(token, () => alive, 40, () => null);
+      traffic = faultLoad(token, () => alive, 40, () => null);
       await sleep(3000);
       a.child.kill('SIGKILL');
       const killedAt = Date.now();
@@ -60,6 +63,7 @@ describe('faults: Redis outages and a dead node under load', () => {
       counts.unavailableOutside = 0; // a dropped connection to the dead node, or a wait behind its lease, is the fault itself
       assertClean(counts);
     } finally {
+      traffic?.end();
       await stopServe(b);
       await stopServe(a).catch(() => null);
       await redis.stop();

@@ -28,8 +28,9 @@ describe('faults: SQLite under kill -9 and a lock held by another process', () =
       const file = join(dir.path, `kill-${synchronous}.db`);
       let node = await serve(file, synchronous);
       let outage: Outage = null;
+      let traffic: ReturnType<typeof faultLoad> | undefined;
       try {
-        const traffic = faultLoad(token, () => [node], 40, () => outage);
+        traffic = faultLoad(token, () => [node], 40, () => outage);
         await traffic.ready;
         await sleep(3000);
         outage = { from: Date.now(), to: Infinity };
@@ -43,6 +44,7 @@ describe('faults: SQLite under kill -9 and a lock held by another process', () =
         t.diagnostic(`SQLite synchronous=${synchronous}, killed at +3 s, serving again after ${outage.to - outage.from} ms: ${show(counts)}`);
         assertClean(counts);
       } finally {
+        traffic?.end();
         await stopServe(node);
       }
     });
@@ -52,8 +54,9 @@ describe('faults: SQLite under kill -9 and a lock held by another process', () =
     const file = join(dir.path, 'locked.db');
     const node = await serve(file);
     let outage: Outage = null;
+    let traffic: ReturnType<typeof faultLoad> | undefined;
     try {
-      const traffic = faultLoad(token, () => [node], 40, () => outage);
+      traffic = faultLoad(token, () => [node], 40, () => outage);
       await traffic.ready;
       await sleep(3000);
       const other = new Database(file, { timeout: 5000 });
@@ -90,6 +93,7 @@ describe('faults: SQLite under kill -9 and a lock held by another process', () =
       // Serving normally again: a new session.
       assert.equal((await http(node.url, 'POST', '/v1/sessions', { token, body: {} })).status, 201);
     } finally {
+      traffic?.end();
       await stopServe(node);
     }
   });

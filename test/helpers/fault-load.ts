@@ -94,6 +94,8 @@ export function faultLoad(token: string, pick: () => Node[], n: number, down: ()
     counts,
     /** Sessions created: the load is running. */
     ready,
+    /** Ends the load without counting (a test that failed midway): its loops must not outlive the test. */
+    end() { running = false; },
     async stop() {
       running = false;
       await loops;
