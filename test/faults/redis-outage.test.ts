@@ -2,128 +2,28 @@
  * Fault suite: Redis outages and a dead node under a steady load of many
  * sessions (issue 19, item 1). Real `tessera serve` processes on a Redis
  * with `appendfsync always` (so what Redis acknowledged survives its kill -9).
- *
- * Each session is a client doing what a well-behaved client does: it writes
- * a counter record one step at a time (value n, then n + 1, ...), keeps the
- * key each answer gives, and after an answer without a key (503, a dropped
- * connection) sends the same request again with the key it had. Counted:
- * sessions revoked (any 401: 0 allowed), acknowledged writes lost (a record
- * that reads back below the last value acknowledged: 0 allowed), 503s outside
- * the outage (0 allowed, after a short reconnection slack), and seats held or
- * claimed by two sessions at once (0 allowed).
+ * The load and its counts: test/helpers/fault-load.ts.
  */
-import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { AOF, assertClean, faultConfig, faultLoad, show, sleep, type Outage } from '../helpers/fault-load.js';
 import { tempDir } from '../helpers/harness.js';
 import { startRedis, type RedisNode } from '../helpers/redis.js';
-import { http, startServe, stopServe, type HttpAnswer, type Node } from '../helpers/serve.js';
+import { startServe, stopServe } from '../helpers/serve.js';
 
 const token = 'outage-test-token-0123456789';
 const dir = tempDir();
 after(() => dir.remove());
-const config = join(dir.path, 'tessera.json');
-// Rate limits off: the load comes from one address on purpose (test/faults/floods.test.ts tests the limits).
-writeFileSync(config, JSON.stringify({ clients: [{ id: 'web', token, roles: ['app'] }], session: { queueTimeout: 15 }, rateLimit: { enabled: false } }));
-const AOF = ['--appendonly', 'yes', '--appendfsync', 'always'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** After Redis is back, the nodes reconnect within about a second (ioredis's retry strategy); 503s started later count. */
-const RECONNECT_SLACK_MS = 3000;
-
-interface Counts { sessions: number; acknowledged: number; revoked: number; lost: number; unavailable: number; unavailableOutside: number; outsideCodes: string[]; other: string[]; doubleHeld: number }
-
-/** A steady load: `n` clients, each its own session, writing its counter and racing for seats; `nodes` picked per request. */
-function load(pick: () => Node[], n: number, down: () => { from: number; to: number } | null) {
-  const counts: Counts = { sessions: n, acknowledged: 0, revoked: 0, lost: 0, unavailable: 0, unavailableOutside: 0, outsideCodes: [], other: [], doubleHeld: 0 };
-  const clients: { id: string; key: string; acked: number; seats: Set<string> }[] = [];
-  let running = true;
-  const note = (a: HttpAnswer, startedAt: number) => {
-    if (a.status === 503 || a.status === 0) {
-      counts.unavailable++;
-      const d = down();
-      // Outside: answered before Redis went down, or sent after it was back (and the nodes had time to reconnect).
-      if (!d || Date.now() < d.from || startedAt > d.to + RECONNECT_SLACK_MS) {
-        counts.unavailableOutside++;
-        counts.outsideCodes.push(`${a.status} ${a.body?.error?.code ?? ''} sent ${d ? startedAt - d.from : 0} ms after the kill`);
-      }
-    } else if (a.status === 401) counts.revoked++;
-    else if (a.status >= 400 && !(a.status === 409 && a.body?.error?.code === 'HOLD_CONFLICT')) counts.other.push(`${a.status} ${a.body?.error?.code}`);
-  };
-  const call = async (c: (typeof clients)[number], i: number, method: string, path: string, body?: unknown) => {
-    const nodes = pick();
-    const startedAt = Date.now();
-    const a = await http(nodes[i % nodes.length].url, method, path, { token, body, headers: { 'session-id': c.id, 'session-key': c.key } });
-    const next = a.headers.get('session-key');
-    if (next) c.key = next;
-    note(a, startedAt);
-    return a;
-  };
-  const ready = (async () => {
-    for (let i = 0; i < n; i++) {
-      const nodes = pick();
-      const created = await http(nodes[i % nodes.length].url, 'POST', '/v1/sessions', { token, body: {} });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      clients.push({ id: created.body.id, key: created.body.key, acked: 0, seats: new Set() });
-    }
-  })();
-  const loops = ready.then(() => Promise.all(clients.map(async (c, ci) => {
-    for (let i = ci; running && counts.revoked === 0; i++) {
-      const value = c.acked + 1;
-      const put = await call(c, i, 'PUT', '/v1/session/records/counter', { value });
-      if (put.status === 200) { c.acked = value; counts.acknowledged++; }
-      if (i % 10 === 0) {
-        const seat = `seat:F:${i % 7}`;
-        const held = await call(c, i + 1, 'POST', '/v1/session/holds', { resources: [seat], ttl: 600 });
-        if (held.status === 201) c.seats.add(seat);
-      }
-      if (put.status !== 200) await sleep(200);
-      else await sleep(20);
-    }
-  })));
-  return {
-    counts,
-    async stop() {
-      running = false;
-      await loops;
-      // Every acknowledged write is there (or a later one the client sent, whose answer it never got).
-      const owners = new Map<string, number>();
-      for (const c of clients) {
-        if (counts.revoked > 0) break;
-        let got = await call(c, 0, 'GET', '/v1/session/records/counter');
-        for (let t = 0; got.status === 503 && t < 20; t++) { await sleep(250); got = await call(c, 0, 'GET', '/v1/session/records/counter'); }
-        if (c.acked > 0 && !(got.status === 200 && got.body.value >= c.acked)) counts.lost++;
-        const holds = await call(c, 0, 'GET', '/v1/session/holds');
-        if (holds.status === 200) {
-          for (const h of [...holds.body.holds, ...holds.body.claims]) owners.set(h.resource, (owners.get(h.resource) ?? 0) + 1);
-        }
-      }
-      counts.doubleHeld = [...owners.values()].filter((k) => k > 1).length;
-      return counts;
-    },
-  };
-}
-
-const show = (c: Counts) => `sessions ${c.sessions}, writes acknowledged ${c.acknowledged}, revoked ${c.revoked}, lost ${c.lost}, `
-  + `503/dropped ${c.unavailable} (outside the outage ${c.unavailableOutside}), seats double-held ${c.doubleHeld}, other errors ${c.other.length}`;
-
-function assertClean(c: Counts): void {
-  assert.equal(c.revoked, 0, `sessions revoked: ${show(c)}`);
-  assert.equal(c.lost, 0, `acknowledged writes lost: ${show(c)}`);
-  assert.equal(c.unavailableOutside, 0, `503s outside the outage: ${show(c)}: ${c.outsideCodes.slice(0, 10).join('; ')}`);
-  assert.equal(c.doubleHeld, 0, `seats double-held: ${show(c)}`);
-  assert.deepEqual(c.other, [], show(c));
-  assert.ok(c.acknowledged > c.sessions, show(c));
-}
+const config = faultConfig(dir.path, token);
 
 describe('faults: Redis outages and a dead node under load', () => {
   for (const seconds of [30, 60]) {
     it(`Redis down ${seconds} s: 0 sessions revoked, 0 acknowledged writes lost, 503 only while down`, { timeout: (seconds + 90) * 1000 }, async (t) => {
       const redis: RedisNode = await startRedis(AOF);
       const node = await startServe(['--config', config, '--port', '0', '--store', `redis://127.0.0.1:${redis.port}`], dir.path);
-      let outage: { from: number; to: number } | null = null;
+      let outage: Outage = null;
+      let traffic: ReturnType<typeof faultLoad> | undefined;
       try {
-        const traffic = load(() => [node], 40, () => outage);
+        traffic = faultLoad(token, () => [node], 40, () => outage);
         await sleep(3000);
         outage = { from: Date.now(), to: Infinity };
         await redis.kill();
@@ -135,6 +35,7 @@ describe('faults: Redis outages and a dead node under load', () => {
         t.diagnostic(`Redis down ${seconds} s: ${show(counts)}`);
         assertClean(counts);
       } finally {
+        traffic?.end();
         await stopServe(node);
         await redis.stop();
       }
@@ -147,9 +48,10 @@ describe('faults: Redis outages and a dead node under load', () => {
     const a = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     const b = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
     let alive = [a, b];
+    let traffic: ReturnType<typeof faultLoad> | undefined;
     try {
       // Requests alternate between the nodes; once A is dead, clients go to B (a load balancer's retry).
-      const traffic = load(() => alive, 40, () => null);
+      traffic = faultLoad(token, () => alive, 40, () => null);
       await sleep(3000);
       a.child.kill('SIGKILL');
       const killedAt = Date.now();
@@ -161,6 +63,7 @@ describe('faults: Redis outages and a dead node under load', () => {
       counts.unavailableOutside = 0; // a dropped connection to the dead node, or a wait behind its lease, is the fault itself
       assertClean(counts);
     } finally {
+      traffic?.end();
       await stopServe(b);
       await stopServe(a).catch(() => null);
       await redis.stop();

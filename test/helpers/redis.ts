@@ -5,7 +5,7 @@
  * or flush a Redis they did not start (never 6379).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +27,15 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free port below 55535 whose +10000 (a Cluster node's bus port) is free too. */
+/**
+ * A free port whose +10000 (a Cluster node's bus port) is free too, both below Linux's ephemeral
+ * range (32768-60999): a Redis killed and started again must find its port still free, and a port
+ * in that range may meanwhile be taken as the local end of any outgoing connection (a client's
+ * reconnection attempt to that very port included: TCP self-connect).
+ */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    if (port === 6379) continue;
+    const port = 10000 + Math.floor(Math.random() * 12768);
     if (await portFree(port) && await portFree(port + 10000)) return port;
   }
 }
@@ -57,13 +61,15 @@ export function redisCommand(port: number, command: string, timeoutMs = 1000): P
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+/** Waits until `check` holds; past `timeoutMs`, an error with the end of the server's `log` if given. */
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000, log?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`redis test helper: timed out waiting for ${what}`);
+  const tail = log && existsSync(log) ? `; its log ends:\n${readFileSync(log, 'utf8').split('\n').slice(-10).join('\n')}` : '';
+  throw new Error(`redis test helper: timed out waiting for ${what}${tail}`);
 }
 
 export interface RedisNode {
@@ -80,7 +86,9 @@ async function startNode(extra: string[] = [], port?: number): Promise<RedisNode
   const p = port ?? await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));
   dirs.add(dir);
-  const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const log = join(dir, 'redis.log');
+  const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', log, ...extra];
+  const started = () => waitFor(async () => (await redisCommand(p, 'PING')) === '+PONG', `redis on ${p}`, 15_000, log);
   const node: RedisNode = {
     port: p,
     process: null as unknown as ChildProcess,
@@ -96,7 +104,7 @@ async function startNode(extra: string[] = [], port?: number): Promise<RedisNode
     async restart() {
       await node.kill();
       launch();
-      await waitFor(async () => (await redisCommand(p, 'PING')) === '+PONG', `redis on ${p}`);
+      await started();
     },
     async stop() {
       await node.kill();
@@ -111,7 +119,7 @@ async function startNode(extra: string[] = [], port?: number): Promise<RedisNode
     node.process = c;
   };
   launch();
-  await waitFor(async () => (await redisCommand(p, 'PING')) === '+PONG', `redis on ${p}`);
+  await started();
   return node;
 }
 
@@ -124,20 +132,29 @@ export interface RedisClusterHandle {
   nodes: RedisNode[];
   /** HOST:PORT,HOST:PORT,... for redis-cluster:// */
   seeds: string;
+  /** SIGKILL of every node at once, as a crash of the whole Cluster. */
+  kill(): Promise<void>;
+  /** Every node started again (same ports, dirs, nodes.conf); resolves once each reports cluster_state:ok. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A Cluster of `masters` masters (and `replicas` replicas each), made with redis-cli --cluster create. */
-export async function startCluster(masters = 3, replicas = 0): Promise<RedisClusterHandle> {
+/**
+ * A Cluster of `masters` masters (and `replicas` replicas each), made with redis-cli --cluster create;
+ * `extra` arguments for every node (`--appendonly yes --appendfsync always`). A node restarted keeps
+ * its dir, so its nodes.conf: killed and restarted together, the nodes form the same Cluster again.
+ */
+export async function startCluster(masters = 3, replicas = 0, extra: string[] = []): Promise<RedisClusterHandle> {
   const flags = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
-    '--repl-diskless-sync-delay', '0'];
+    '--repl-diskless-sync-delay', '0', ...extra];
   const nodes = await Promise.all(Array.from({ length: masters * (1 + replicas) }, () => startNode(flags)));
   const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
   await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 });
-  await waitFor(async () => {
+  const clusterOk = () => waitFor(async () => {
     const states = await Promise.all(nodes.map((n) => redisCommand(n.port, 'CLUSTER INFO')));
     return states.every((s) => s !== null && s.includes('cluster_state:ok'));
   }, 'cluster_state:ok', 30_000);
+  await clusterOk();
   // A replica that never synced cannot take over: wait for every link.
   await waitFor(async () => {
     const infos = await Promise.all(nodes.map((n) => redisCommand(n.port, 'INFO replication')));
@@ -146,6 +163,11 @@ export async function startCluster(masters = 3, replicas = 0): Promise<RedisClus
   return {
     nodes,
     seeds: addrs.join(','),
+    async kill() { await Promise.all(nodes.map((n) => n.kill())); },
+    async restart() {
+      await Promise.all(nodes.map((n) => n.restart()));
+      await clusterOk();
+    },
     async stop() { await Promise.all(nodes.map((n) => n.stop())); },
   };
 }
