@@ -1,6 +1,8 @@
 import { sameHash } from './keys.js';
 
-export type Rotation = 'per-request' | 'on-privilege-change';
+/** How a session's key rotates: on every request, or only when its user or roles change. */
+export const ROTATIONS = ['per-request', 'on-privilege-change'] as const;
+export type Rotation = (typeof ROTATIONS)[number];
 
 export interface SessionUser {
   name: string;

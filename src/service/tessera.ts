@@ -3,7 +3,7 @@ import { TesseraError } from '../core/errors.js';
 import { bodyObject, checkJsonValue, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from '../core/input.js';
 import { hashKey, isWellFormedId, newSessionId, newSessionKey } from '../core/keys.js';
 import { compileRecordTypes, type RecordType } from '../core/record-types.js';
-import { nextTimeoutOf, type SessionInfo } from '../core/session.js';
+import { nextTimeoutOf, ROTATIONS, type SessionInfo } from '../core/session.js';
 import { resolveConfig, type ClientRole, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
 import { EventFeed } from './events.js';
@@ -87,7 +87,7 @@ export class Tessera {
     const s = this.config.session;
     const idleTimeout = optionalSeconds(b, 'idleTimeout', s.maxIdleTimeout) ?? s.idleTimeout;
     const lifespan = optionalSeconds(b, 'lifespan', s.maxLifespan) ?? s.lifespan;
-    const rotation = optionalEnum(b, 'rotation', ['per-request', 'on-privilege-change'] as const) ?? 'per-request';
+    const rotation = optionalEnum(b, 'rotation', ROTATIONS) ?? 'per-request';
     const queue = optionalBoolean(b, 'queue') ?? true;
     const now = this.clock();
     const key = newSessionKey();
