@@ -1,7 +1,7 @@
 import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
-import { holdName, holdNames, holdPrefix } from '../core/holds.js';
-import { bodyObject, optionalSeconds, QUERY_NUMBER } from '../core/input.js';
+import { HOLD_LIST, holdName, holdNames, holdPrefix, MAX_HOLD_LIST } from '../core/holds.js';
+import { bodyObject, optionalSeconds, queryLimit } from '../core/input.js';
 import { hashKey, newSessionId, newSessionKey } from '../core/keys.js';
 import type { SessionInfo } from '../core/session.js';
 import type { TesseraConfig } from '../core/config.js';
@@ -45,15 +45,9 @@ export interface TransferredSession {
 /** Publishes an event about a session (its id and user), naming a resource. */
 export type HoldEmitter = (type: HoldEventType, session: { id: string; user?: SessionInfo['user'] }, resource: string) => void;
 
-const MAX_LIST = 10_000;
-
-/** `?limit=` of an admin listing: 1 to MAX_LIST, 1000 when absent. */
+/** `?limit=` of an admin listing: 1 to MAX_HOLD_LIST, HOLD_LIST when absent. */
 function listLimit(limit: unknown): number {
-  if (limit === undefined) return 1000;
-  if (typeof limit !== 'string' || !QUERY_NUMBER.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIST) {
-    throw invalid(`limit is a whole number from 1 to ${MAX_LIST}.`, 'limit');
-  }
-  return Number(limit);
+  return queryLimit(limit, 'limit', MAX_HOLD_LIST, HOLD_LIST);
 }
 
 function nameOf(h: { name: string; quantity: number | null }): { resource: string } | { pool: string; quantity: number } {
@@ -165,7 +159,7 @@ export class Holds {
 
   /** GET /v1/admin/pools: every pool with its capacity and use. */
   async pools(): Promise<{ pools: PoolUse[] }> {
-    return { pools: await this.store.listPools(MAX_LIST) };
+    return { pools: await this.store.listPools(MAX_HOLD_LIST) };
   }
 
   /** GET /v1/admin/pools/{name}: one pool, or POOL_NOT_FOUND. */

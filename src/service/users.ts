@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
-import { bodyObject, QUERY_NUMBER } from '../core/input.js';
+import { bodyObject, queryLimit } from '../core/input.js';
 import { hashKey, isWellFormedId, newSalt, newSessionKey } from '../core/keys.js';
 import { dummyHash, hashPassword, verifyPassword } from '../core/passwords.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
-import { loginThrottles, password, roleList, throttleSecret, username, type StoredUser, type ThrottleCounters } from '../core/users.js';
+import { loginThrottles, MAX_SESSION_PAGE, password, roleList, SESSION_PAGE, throttleSecret, username, type StoredUser, type ThrottleCounters } from '../core/users.js';
 import type { EndedSession, KeyRotation } from '../store/contract.js';
 import { afterAccepted, Rekeyed, type SessionContext } from './context.js';
 import type { Shared } from './shared.js';
@@ -27,9 +27,6 @@ export interface AdminSessionView {
   expiresAt?: string;
   rotation?: string;
 }
-
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
 
 /**
  * Users, login, roles (docs/protocol.md#users-login-and-roles) and the per-user administration
@@ -241,7 +238,7 @@ export class Users {
   async sessions(query: unknown): Promise<{ sessions: AdminSessionView[]; next: string | null }> {
     const q = queryObject(query, ['user', 'limit', 'after']);
     const user = q.user === undefined ? null : username(q.user, 'user');
-    const limit = q.limit === undefined ? DEFAULT_PAGE : pageSize(q.limit);
+    const limit = queryLimit(q.limit, 'limit', MAX_SESSION_PAGE, SESSION_PAGE);
     const after = q.after === undefined || q.after === '' ? null : q.after;
     if (after !== null && !isWellFormedId(after)) throw invalid("'after' must be the 'next' of a previous page.", 'after');
     const page = await this.shared.store.listSessions(user, after, limit + 1);
@@ -300,9 +297,4 @@ function queryObject(query: unknown, allowed: string[]): Record<string, string> 
     if (typeof v !== 'string') throw invalid(`'${k}' must be given once.`, k);
   }
   return q as Record<string, string>;
-}
-
-function pageSize(text: string): number {
-  if (!QUERY_NUMBER.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) throw invalid(`'limit' must be a whole number from 1 to ${MAX_PAGE}.`, 'limit');
-  return Number(text);
 }
