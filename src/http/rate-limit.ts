@@ -2,7 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TesseraConfig } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
-import { rateLimitRedis } from '../service/rate-limit-redis.js';
+import { parseRedisUrl } from '../store/open.js';
+import { rateLimitRedis } from '../store/redis/rate-limit.js';
 
 /**
  * Request rate limits (@fastify/rate-limit): `rateLimit.max` requests per
@@ -22,7 +23,8 @@ import { rateLimitRedis } from '../service/rate-limit-redis.js';
  */
 export function rateLimits(app: FastifyInstance, config: Readonly<TesseraConfig>, counterKey: (...parts: string[]) => string): void {
   if (!config.rateLimit.enabled) return;
-  const shared = rateLimitRedis(config.store);
+  const redis = parseRedisUrl(config.store);
+  const shared = redis ? rateLimitRedis(redis) : null;
   if (shared) app.addHook('onClose', async () => { shared.redis.disconnect(); });
   app.register(rateLimit, {
     global: true,
