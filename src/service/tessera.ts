@@ -4,7 +4,7 @@ import { bodyObject, checkJsonValue, entryKey, ifMatch, optionalBoolean, optiona
 import { hashKey, isWellFormedId, newSessionId, newSessionKey } from '../core/keys.js';
 import { compileRecordTypes, type RecordType } from '../core/record-types.js';
 import { nextTimeoutOf, ROTATIONS, type SessionInfo } from '../core/session.js';
-import { resolveConfig, type ClientRole, type TesseraConfig } from '../core/config.js';
+import { DEFAULT_MAX_ENTRIES, resolveConfig, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
 import { EventFeed } from './events.js';
 import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
@@ -283,7 +283,7 @@ export class Tessera {
     return {
       write: {
         name: n, key: k, kind, value: json, ttlMs: ttlSeconds === null ? null : ttlSeconds * 1000,
-        ifVersion: version, maxEntries: type?.maxEntries ?? 1000, maxRecords: this.config.session.maxRecords,
+        ifVersion: version, maxEntries: type?.maxEntries ?? DEFAULT_MAX_ENTRIES, maxRecords: this.config.session.maxRecords,
       },
       value: b.value,
     };
