@@ -130,7 +130,6 @@ export class Tessera {
   }
 
   private async enterTransactions(ctx: SessionContext): Promise<SessionContext> {
-    if (ctx.transactionDepth === 0) return ctx; // authenticate saw no scope state
     try {
       return await this.transactions.enter(ctx);
     } catch (e) {
