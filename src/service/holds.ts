@@ -110,13 +110,13 @@ export class Holds {
     return { holds: (await this.store.renewHolds(ctx.session.id, ttlMs)).map(holdView) };
   }
 
-  /** DELETE /v1/session/holds/{resource} (one name) or /v1/session/holds (all, also what logout calls). */
+  /** DELETE /v1/session/holds/{resource} (one name) or /v1/session/holds (all). */
   async release(ctx: SessionContext, resource?: unknown): Promise<{ released: string[] }> {
     const names = resource === undefined ? null : [holdName(resource)];
     return this.releaseHolds(ctx.session, names);
   }
 
-  /** Releases every hold of a session (logout). Pool units return at once. */
+  /** Releases these holds of a session, or all of them (null; what logout does), and announces each. Pool units return at once. */
   async releaseHolds(session: Pick<SessionInfo, 'id' | 'user'>, names: string[] | null = null): Promise<{ released: string[] }> {
     const released = await this.store.releaseHolds(session.id, names);
     for (const h of released) this.emit('hold.released', session, h.name);

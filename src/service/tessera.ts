@@ -45,7 +45,7 @@ export class Tessera {
   readonly queue: RequestQueue;
   /** docs/protocol.md#holds-and-the-sale and #transfer: holds, pools, claims, transfer. */
   readonly holds: Holds;
-  /** Users, login, roles and per-user administration (src/users.ts). */
+  /** Users, login, roles and per-user administration (service/users.ts). */
   readonly users: Users;
   /** docs/protocol.md#transactions-and-nested-scopes: transactions, a stack of scopes per session. */
   readonly transactions: Transactions;
@@ -77,7 +77,7 @@ export class Tessera {
       this.checkRead(ctx, name);
       return this.store.getRecord(ctx.session.id, name);
     });
-    this.users = new Users(this.shared);
+    this.users = new Users(this.shared, this.holds);
   }
 
   // ---- lifecycle -------------------------------------------------------------
@@ -234,7 +234,7 @@ export class Tessera {
     return created;
   }
 
-  /** Releases every hold of a session (logout calls this). */
+  /** Releases every hold of a session, as logout does (Holds.releaseHolds). */
   async releaseHolds(ctx: SessionContext): Promise<{ released: string[] }> {
     return this.holds.releaseHolds(ctx.session);
   }

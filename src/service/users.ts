@@ -8,6 +8,7 @@ import type { SessionInfo, SessionUser } from '../core/session.js';
 import { loginThrottles, MAX_SESSION_PAGE, password, roleList, SESSION_PAGE, throttleSecret, username, type StoredUser, type ThrottleCounters } from '../core/users.js';
 import type { EndedSession, KeyRotation } from '../store/contract.js';
 import { afterAccepted, Rekeyed, type SessionContext } from './context.js';
+import type { Holds } from './holds.js';
 import type { Shared } from './shared.js';
 
 export interface UserView {
@@ -40,7 +41,11 @@ export class Users {
   /** The key of the throttle counters' keyed hashes (core/users.ts throttleSecret). */
   private readonly throttleSecret: Buffer;
 
-  constructor(private readonly shared: Shared) {
+  constructor(
+    private readonly shared: Shared,
+    /** Logout releases the session's holds as DELETE /v1/session/holds does. */
+    private readonly holds: Pick<Holds, 'releaseHolds'>,
+  ) {
     this.throttleSecret = throttleSecret(shared.config);
   }
 
@@ -150,13 +155,13 @@ export class Users {
   /**
    * `POST /v1/session/logout`: the user cleared, a new key with no grace. The
    * store steps, after the caller entered the session without rotating:
-   * `releaseHolds` (every hold of the session), then `changePrivilege` (no
-   * user, the new key). Two steps: the contract has no step doing both.
+   * `releaseHolds` (every hold of the session, through Holds.releaseHolds,
+   * which announces them), then `changePrivilege` (no user, the new key). Two
+   * steps: the contract has no step doing both.
    */
   async logout(ctx: SessionContext): Promise<Rekeyed<{ message: 'success' }>> {
     const before = ctx.session.user;
-    const released = await this.shared.store.releaseHolds(ctx.session.id, null);
-    for (const h of released) this.shared.emit('hold.released', ctx.session, { resource: h.name });
+    await this.holds.releaseHolds(ctx.session);
     const next = newKey();
     const session = await this.shared.store.changePrivilege(ctx.session.id, next.rotation, null);
     if (!session) throw new TesseraError('SESSION_INVALID');
