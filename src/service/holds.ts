@@ -6,7 +6,6 @@ import { hashKey, newSessionId, newSessionKey } from '../core/keys.js';
 import type { SessionInfo } from '../core/session.js';
 import type { TesseraConfig } from '../core/config.js';
 import type { HoldEventType, SessionContext } from './context.js';
-export type { HoldEventType } from './context.js';
 import type { AcquiredHold, PoolUse, SessionStore, StoredClaim, StoredHold } from '../store/contract.js';
 import { sweepInBatches } from '../store/sweep.js';
 

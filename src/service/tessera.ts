@@ -7,7 +7,7 @@ import { nextTimeoutOf, ROTATIONS, type SessionInfo } from '../core/session.js';
 import { DEFAULT_MAX_ENTRIES, resolveConfig, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
 import { EventFeed } from './events.js';
-import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
+import { Holds, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
 import { instrumentStore, type StepObserver } from '../store/instrument.js';
 import { SessionFile } from './session-file.js';
