@@ -435,4 +435,3 @@ export type Authentication =
 import type { RecordKind, RecordWrite, StoredRecord } from '../core/records.js';
 import type { AcquiredHold, StoredClaim, StoredHold } from '../core/holds.js';
 export type { RecordKind, RecordWrite, StoredRecord, AcquiredHold, StoredClaim, StoredHold };
-export type { KeyState, SessionInfo, SessionUser, StoredUser, ThrottleRule, UserChange };
