@@ -1,4 +1,4 @@
-import type { KeyState, SessionInfo, SessionUser } from '../core/session.js';
+import type { SessionInfo, SessionUser } from '../core/session.js';
 import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
 import type { EventLog, EventLogOptions } from './events.js';
 import type { RequestQueue } from './queue.js';
