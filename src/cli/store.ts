@@ -6,7 +6,7 @@ import { openStore, parseRedisUrl } from '../store/open.js';
 import { CliError } from './output.js';
 
 /** How long a store may take to answer its first ping at start (Redis not answering, say). */
-export const STORE_START_TIMEOUT_MS = 5000;
+const STORE_START_TIMEOUT_MS = 5000;
 
 /** The default store's folder, the one folder `serve` creates by itself. */
 const DEFAULT_DIR = 'data';

@@ -37,7 +37,7 @@ export function nextTimeoutOf(s: Pick<SessionInfo, 'createdAt' | 'lifespan' | 'i
 export const REMEMBERED_KEYS = 16;
 
 /** Bytes of one key hash (SHA-256). */
-export const HASH_BYTES = 32;
+const HASH_BYTES = 32;
 
 /**
  * The key material of a session. Only hashes of keys; `graceSalt` is the salt

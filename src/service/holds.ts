@@ -53,11 +53,11 @@ function nameOf(h: { name: string; quantity: number | null }): { resource: strin
   return h.quantity === null ? { resource: h.name } : { pool: h.name, quantity: h.quantity };
 }
 
-export function holdView(h: StoredHold): HoldView {
+function holdView(h: StoredHold): HoldView {
   return { ...nameOf(h), token: h.token, expiresAt: iso(h.expiresAt) };
 }
 
-export function claimView(c: StoredClaim): ClaimView {
+function claimView(c: StoredClaim): ClaimView {
   return { ...nameOf(c), token: c.token, confirmedAt: iso(c.confirmedAt) };
 }
 
