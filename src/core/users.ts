@@ -30,7 +30,7 @@ export const MAX_SESSION_PAGE = 1000;
 
 /** A user or role name: 1 to 128 characters, no control characters. */
 export function isValidName(name: unknown): name is string {
-  return typeof name === 'string' && USER_NAME.test(name) && [...name].length <= 128;
+  return typeof name === 'string' && USER_NAME.test(name);
 }
 
 export function username(name: unknown, field = 'username'): string {

@@ -72,7 +72,7 @@ export class Holds {
     private readonly config: Readonly<TesseraConfig>,
     private readonly emit: HoldEmitter,
     /** Told what each hold step gave (`added`: units asked of a pool), so an open transaction can remember it. */
-    private readonly onHeld: (ctx: SessionContext, held: AcquiredHold[], added: number | null) => Promise<void> = async () => {},
+    private readonly onHeld: (ctx: SessionContext, held: AcquiredHold[], added: number | null) => Promise<void>,
   ) {}
 
   /** POST /v1/session/holds: `{ resources, ttl? }` or `{ pool, quantity, ttl? }`, all or nothing. */
