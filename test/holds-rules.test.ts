@@ -18,7 +18,6 @@ import {
   checkConfirm, claimOf, planPoolHold, planResourceHolds, type StoredClaim, type StoredHold,
 } from '../src/core/holds.js';
 import { hashKey, newSessionId, newSessionKey } from '../src/core/keys.js';
-import type { SessionStore } from '../src/store/contract.js';
 import { ENGINES } from './helpers/harness.js';
 
 const TTL = 60_000;

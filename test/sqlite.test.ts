@@ -10,19 +10,6 @@ import { planOf, preparedDuring } from './helpers/sqlite-plans.js';
 
 const client = { id: 'web', roles: ['app'] as const };
 
-/** Opens a fresh store file and hands `check` the query planner of its schema. */
-async function withPlanner(check: (plan: (sql: string) => string) => void): Promise<void> {
-  const dir = tempDir();
-  try {
-    const Database = (await import('better-sqlite3')).default;
-    await createSqliteStore({ path: join(dir.path, 'plan.db') }).close();
-    const db = new Database(join(dir.path, 'plan.db'));
-    try {
-      check((sql) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; '));
-    } finally { db.close(); }
-  } finally { dir.remove(); }
-}
-
 test('SQLite keeps only hashes of keys at rest', async () => {
   const dir = tempDir();
   try {

@@ -17,7 +17,7 @@ export interface ServeFlags {
   workers?: string;
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host === '[::1]';
@@ -153,7 +153,7 @@ const ON = ['1', 'true', 'yes', 'on'];
 const OFF = ['', '0', 'false', 'no', 'off'];
 
 /** TESSERA_LOG_LEVEL and TESSERA_ACCESS_LOG, checked like the config: a bad value stops the start, naming the allowed ones. */
-export function logSettings(env: NodeJS.ProcessEnv): { level: string; accessLog: boolean } {
+function logSettings(env: NodeJS.ProcessEnv): { level: string; accessLog: boolean } {
   const level = env.TESSERA_LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level)) throw usage('TESSERA_LOG_LEVEL', `'${level}' is not a level: one of ${LEVELS.join(', ')}`);
   const access = (env.TESSERA_ACCESS_LOG ?? '').toLowerCase();

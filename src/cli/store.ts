@@ -2,11 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { SessionStore } from '../store/contract.js';
-import { openStore, redisNodes } from '../store/open.js';
+import { openStore, parseRedisUrl } from '../store/open.js';
 import { CliError } from './output.js';
 
 /** How long a store may take to answer its first ping at start (Redis not answering, say). */
-export const STORE_START_TIMEOUT_MS = 5000;
+const STORE_START_TIMEOUT_MS = 5000;
 
 /** The default store's folder, the one folder `serve` creates by itself. */
 const DEFAULT_DIR = 'data';
@@ -46,7 +46,8 @@ export async function openCheckedStore(url: string, timeoutMs = STORE_START_TIME
   } catch (e) {
     await store.close().catch(() => {});
     // The driver's words ("Stream isn't writeable") say little; a plain connection says why (ECONNREFUSED, a timeout).
-    const tcp = url.startsWith('redis') ? await probe(redisNodes(url.replace(/^redis(-cluster)?:\/\//, ''), true).nodes[0], timeoutMs) : null;
+    const redis = parseRedisUrl(url);
+    const tcp = redis ? await probe(redis.nodes[0], timeoutMs) : null;
     const why = tcp ?? (/enableOfflineQueue/.test(reason(e)) ? 'the connection failed or closed before an answer' : reason(e));
     throw new CliError(what, `not answering: ${why}`);
   } finally {

@@ -6,7 +6,7 @@ import { CliError, quote, usage } from './output.js';
 import { loadConfig } from './serve.js';
 import { openCheckedStore } from './store.js';
 
-export const USERS_USAGE = `Usage: tessera users COMMAND [NAME] [options] [--store URL] [--config FILE]
+const USERS_USAGE = `Usage: tessera users COMMAND [NAME] [options] [--store URL] [--config FILE]
 
   users add NAME [--role R]... [--password-stdin]   create a user (asks for the password)
   users passwd NAME [--password-stdin]              set a new password (ends the user's sessions)

@@ -14,10 +14,14 @@ export interface ClientConfig {
   roles: ClientRole[];
 }
 
+/** Most entries of a multiple record whose type names no `maxEntries` (and of a record of no configured type). */
+export const DEFAULT_MAX_ENTRIES = 1000;
+
 export interface RecordTypeConfig {
   kind: 'single' | 'multiple';
   /** Seconds after the last write or touch; absent: as long as the session. */
   ttl?: number;
+  /** @default DEFAULT_MAX_ENTRIES */
   maxEntries: number;
   schema?: object;
   readRoles?: string[];
@@ -179,7 +183,7 @@ export function resolveConfig(input: unknown = {}): Readonly<TesseraConfig> {
     http: { ...DEFAULTS.http, ...given.http },
     events: { ...DEFAULTS.events, ...given.events },
     records: Object.fromEntries(Object.entries((given.records ?? {}) as Record<string, Partial<RecordTypeConfig>>)
-      .map(([n, t]) => [n, { kind: 'single', maxEntries: 1000, ...t } as RecordTypeConfig])),
+      .map(([n, t]) => [n, { kind: 'single', maxEntries: DEFAULT_MAX_ENTRIES, ...t } as RecordTypeConfig])),
     users: (given.users ?? []).map((u) => ({ ...u, roles: [...new Set(u.roles ?? [])] })),
   };
   const s = config.session;

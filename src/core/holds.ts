@@ -18,6 +18,9 @@ export const HOLD_NAME = /^[A-Za-z0-9_.:@-]{1,200}$/;
 export const HOLD_PREFIX = /^[A-Za-z0-9_.:@-]{0,200}$/;
 /** Most names one request may hold, release or confirm. */
 export const MAX_NAMES = 1000;
+/** The admin listings of holds, claims and pools (`?limit=`): how many when absent, and the most. */
+export const HOLD_LIST = 1000;
+export const MAX_HOLD_LIST = 10_000;
 
 export function holdName(name: unknown, field = 'resource'): string {
   if (typeof name !== 'string' || !HOLD_NAME.test(name)) throw invalid('A resource or pool name is 1 to 200 of A-Z a-z 0-9 _ . : @ -', field);

@@ -111,6 +111,15 @@ export const RECORD_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const ENTRY_KEY = /^(?!\.{1,2}$)[^\u0000-\u001f\u007f/]{1,256}$/;
 /** A whole number in a query string (a page size, a limit): the use case checks its range. */
 export const QUERY_NUMBER = /^\d{1,7}$/;
+/** A query number such as `?limit=`: `fallback` when absent, else a whole number from 1 to `max`. */
+export function queryLimit(value: unknown, field: string, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !QUERY_NUMBER.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw invalid(`'${field}' must be a whole number from 1 to ${max}.`, field);
+  }
+  return Number(value);
+}
+
 /** An If-Match header: a record version, quoted or not. */
 export const IF_MATCH = /^\s*(?:(\d{1,15})|"(\d{1,15})")\s*$/;
 

@@ -13,7 +13,7 @@ import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
  */
 const ID_BYTES = 16;
 const KEY_BYTES = 32;
-export const SALT_BYTES = 16;
+const SALT_BYTES = 16;
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 const KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;

@@ -7,7 +7,7 @@ import argon2 from 'argon2';
  * carries its own salt and parameters, so `verify` needs nothing else.
  * Hashing runs on libuv's thread pool, never on the event loop.
  */
-export const ARGON2_PARAMETERS = Object.freeze({
+const ARGON2_PARAMETERS = Object.freeze({
   type: argon2.argon2id,
   memoryCost: 19 * 1024, // KiB
   timeCost: 2,

@@ -1,6 +1,8 @@
 import { sameHash } from './keys.js';
 
-export type Rotation = 'per-request' | 'on-privilege-change';
+/** How a session's key rotates: on every request, or only when its user or roles change. */
+export const ROTATIONS = ['per-request', 'on-privilege-change'] as const;
+export type Rotation = (typeof ROTATIONS)[number];
 
 export interface SessionUser {
   name: string;
@@ -35,7 +37,7 @@ export function nextTimeoutOf(s: Pick<SessionInfo, 'createdAt' | 'lifespan' | 'i
 export const REMEMBERED_KEYS = 16;
 
 /** Bytes of one key hash (SHA-256). */
-export const HASH_BYTES = 32;
+const HASH_BYTES = 32;
 
 /**
  * The key material of a session. Only hashes of keys; `graceSalt` is the salt

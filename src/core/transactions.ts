@@ -48,7 +48,7 @@ export function rowOrder(a: ScopeRow, b: ScopeRow): number {
 }
 
 /** Entries by name, then entry key (a single record's key is null: first). */
-export function recordOrder(a: StoredRecord, b: StoredRecord): number {
+function recordOrder(a: StoredRecord, b: StoredRecord): number {
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   const ka = a.key ?? '';
   const kb = b.key ?? '';

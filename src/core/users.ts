@@ -24,10 +24,13 @@ export interface UserChange {
 /** A user or role name (code points, hence the u flag). */
 export const USER_NAME = /^[^\u0000-\u001f\u007f-\u009f]{1,128}$/u;
 export const MAX_ROLES = 64;
+/** The admin listing of sessions (`GET /v1/admin/sessions?limit=`): its page size when absent, and the most. */
+export const SESSION_PAGE = 100;
+export const MAX_SESSION_PAGE = 1000;
 
 /** A user or role name: 1 to 128 characters, no control characters. */
 export function isValidName(name: unknown): name is string {
-  return typeof name === 'string' && USER_NAME.test(name) && [...name].length <= 128;
+  return typeof name === 'string' && USER_NAME.test(name);
 }
 
 export function username(name: unknown, field = 'username'): string {

@@ -5,7 +5,7 @@ import { hashKey as sha256 } from '../core/keys.js';
 import type { Client } from '../service/tessera.js';
 
 /** The client every request is in open mode (no clients configured; loopback only). */
-export const OPEN_MODE_CLIENT: Client = Object.freeze({ id: 'local', roles: Object.freeze(['app', 'admin', 'portal'] as const) });
+const OPEN_MODE_CLIENT: Client = Object.freeze({ id: 'local', roles: Object.freeze(['app', 'admin', 'portal'] as const) });
 
 /**
  * Recognises API clients by their bearer token. Tokens are kept only as

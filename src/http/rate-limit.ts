@@ -2,7 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TesseraConfig } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
-import { rateLimitRedis } from '../service/rate-limit-redis.js';
+import { parseRedisUrl } from '../store/open.js';
+import { rateLimitRedis } from '../store/redis/rate-limit.js';
 
 /** The operations with a budget of their own, lower than every route's. */
 export type Budget = 'createSession' | 'login';
@@ -30,7 +31,8 @@ export type BudgetCheck = (budget: Budget, request: FastifyRequest) => Promise<v
  */
 export function rateLimits(app: FastifyInstance, config: Readonly<TesseraConfig>, counterKey: (...parts: string[]) => string): BudgetCheck {
   if (!config.rateLimit.enabled) return async () => {};
-  const shared = rateLimitRedis(config.store);
+  const redis = parseRedisUrl(config.store);
+  const shared = redis ? rateLimitRedis(redis) : null;
   if (shared) app.addHook('onClose', async () => { shared.redis.disconnect(); });
   const timeWindow = config.rateLimit.window * 1000;
   const over = (ttl: number, max: number) => new TesseraError('RATE_LIMITED', undefined, { retryAfter: Math.max(1, Math.ceil(ttl / 1000)), limit: max });

@@ -1,6 +1,7 @@
 import { ERRORS } from '../core/errors.js';
 import { HOLD_NAME, HOLD_PREFIX, MAX_NAMES } from '../core/holds.js';
 import { ENTRY_KEY, IF_MATCH, QUERY_NUMBER, RECORD_NAME } from '../core/input.js';
+import { ROTATIONS } from '../core/session.js';
 import { MAX_PAGE } from '../core/transactions.js';
 import { MAX_ROLES, USER_NAME } from '../core/users.js';
 
@@ -47,7 +48,7 @@ export const sharedSchemas = [
     $id: 'CreatedSession', type: 'object',
     properties: {
       id: { type: 'string' }, key: { type: 'string' }, idleTimeout: seconds, lifespan: seconds,
-      rotation: { type: 'string', enum: ['per-request', 'on-privilege-change'] }, queue: { type: 'boolean' }, nextTimeout: time, expiresAt: time,
+      rotation: { type: 'string', enum: [...ROTATIONS] }, queue: { type: 'boolean' }, nextTimeout: time, expiresAt: time,
     },
   },
   {

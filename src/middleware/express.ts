@@ -30,7 +30,7 @@ export interface TesseraMiddleware extends RequestHandler {
 }
 
 /** Calls `listener` just before the response head is written (as the on-headers package does). */
-export function beforeHead(res: Response, listener: () => void): void {
+function beforeHead(res: Response, listener: () => void): void {
   const writeHead = res.writeHead;
   let fired = false;
   res.writeHead = function (this: Response, ...args: unknown[]) {

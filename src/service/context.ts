@@ -41,9 +41,16 @@ export interface SessionView {
   transactionDepth: number;
 }
 
+/** Every event type of the event stream (docs/protocol.md). */
+export const EVENT_TYPES = [
+  'session.created', 'session.ended', 'session.expired', 'session.transferred',
+  'user.login', 'user.logout', 'user.login_failed',
+  'hold.acquired', 'hold.released', 'hold.expired', 'hold.confirmed',
+  'security.key_replayed',
+] as const;
+
 export type TesseraEvent = {
-  type: 'session.created' | 'session.ended' | 'session.expired' | 'session.transferred' | 'security.key_replayed' | HoldEventType
-    | 'user.login' | 'user.logout' | 'user.login_failed';
+  type: (typeof EVENT_TYPES)[number];
   at: string;
   sessionId: string;
   user?: string;
@@ -53,7 +60,7 @@ export type TesseraEvent = {
   to?: string;
 };
 
-export type HoldEventType = 'hold.acquired' | 'hold.released' | 'hold.expired' | 'hold.confirmed';
+export type HoldEventType = Extract<TesseraEvent['type'], `hold.${string}`>;
 
 /**
  * The answer of a use case after which the session has a new key (login,

@@ -3,15 +3,7 @@ import type { TesseraConfig } from '../core/config.js';
 import { invalid } from '../core/errors.js';
 import { compareEventIds, InProcessEventLog, type EventLog, type LoggedEvent } from '../store/events.js';
 import type { SessionStore } from '../store/contract.js';
-import type { TesseraEvent } from './context.js';
-
-/** Every event type of the event stream (docs/protocol.md). */
-export const EVENT_TYPES: readonly TesseraEvent['type'][] = [
-  'session.created', 'session.ended', 'session.expired', 'session.transferred',
-  'user.login', 'user.logout', 'user.login_failed',
-  'hold.acquired', 'hold.released', 'hold.expired', 'hold.confirmed',
-  'security.key_replayed',
-];
+import { EVENT_TYPES, type TesseraEvent } from './context.js';
 
 /**
  * What a subscriber is handed: an event with its id, or a gap: events it

@@ -1,12 +1,11 @@
 import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
-import { holdName, holdNames, holdPrefix } from '../core/holds.js';
-import { bodyObject, optionalSeconds, QUERY_NUMBER } from '../core/input.js';
+import { HOLD_LIST, holdName, holdNames, holdPrefix, MAX_HOLD_LIST } from '../core/holds.js';
+import { bodyObject, optionalSeconds, queryLimit } from '../core/input.js';
 import { hashKey, newSessionId, newSessionKey } from '../core/keys.js';
 import type { SessionInfo } from '../core/session.js';
 import type { TesseraConfig } from '../core/config.js';
 import type { HoldEventType, SessionContext } from './context.js';
-export type { HoldEventType } from './context.js';
 import type { AcquiredHold, PoolUse, SessionStore, StoredClaim, StoredHold } from '../store/contract.js';
 import { sweepInBatches } from '../store/sweep.js';
 
@@ -45,26 +44,20 @@ export interface TransferredSession {
 /** Publishes an event about a session (its id and user), naming a resource. */
 export type HoldEmitter = (type: HoldEventType, session: { id: string; user?: SessionInfo['user'] }, resource: string) => void;
 
-const MAX_LIST = 10_000;
-
-/** `?limit=` of an admin listing: 1 to MAX_LIST, 1000 when absent. */
+/** `?limit=` of an admin listing: 1 to MAX_HOLD_LIST, HOLD_LIST when absent. */
 function listLimit(limit: unknown): number {
-  if (limit === undefined) return 1000;
-  if (typeof limit !== 'string' || !QUERY_NUMBER.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIST) {
-    throw invalid(`limit is a whole number from 1 to ${MAX_LIST}.`, 'limit');
-  }
-  return Number(limit);
+  return queryLimit(limit, 'limit', MAX_HOLD_LIST, HOLD_LIST);
 }
 
 function nameOf(h: { name: string; quantity: number | null }): { resource: string } | { pool: string; quantity: number } {
   return h.quantity === null ? { resource: h.name } : { pool: h.name, quantity: h.quantity };
 }
 
-export function holdView(h: StoredHold): HoldView {
+function holdView(h: StoredHold): HoldView {
   return { ...nameOf(h), token: h.token, expiresAt: iso(h.expiresAt) };
 }
 
-export function claimView(c: StoredClaim): ClaimView {
+function claimView(c: StoredClaim): ClaimView {
   return { ...nameOf(c), token: c.token, confirmedAt: iso(c.confirmedAt) };
 }
 
@@ -79,7 +72,7 @@ export class Holds {
     private readonly config: Readonly<TesseraConfig>,
     private readonly emit: HoldEmitter,
     /** Told what each hold step gave (`added`: units asked of a pool), so an open transaction can remember it. */
-    private readonly onHeld: (ctx: SessionContext, held: AcquiredHold[], added: number | null) => Promise<void> = async () => {},
+    private readonly onHeld: (ctx: SessionContext, held: AcquiredHold[], added: number | null) => Promise<void>,
   ) {}
 
   /** POST /v1/session/holds: `{ resources, ttl? }` or `{ pool, quantity, ttl? }`, all or nothing. */
@@ -116,13 +109,13 @@ export class Holds {
     return { holds: (await this.store.renewHolds(ctx.session.id, ttlMs)).map(holdView) };
   }
 
-  /** DELETE /v1/session/holds/{resource} (one name) or /v1/session/holds (all, also what logout calls). */
+  /** DELETE /v1/session/holds/{resource} (one name) or /v1/session/holds (all). */
   async release(ctx: SessionContext, resource?: unknown): Promise<{ released: string[] }> {
     const names = resource === undefined ? null : [holdName(resource)];
     return this.releaseHolds(ctx.session, names);
   }
 
-  /** Releases every hold of a session (logout). Pool units return at once. */
+  /** Releases these holds of a session, or all of them (null; what logout does), and announces each. Pool units return at once. */
   async releaseHolds(session: Pick<SessionInfo, 'id' | 'user'>, names: string[] | null = null): Promise<{ released: string[] }> {
     const released = await this.store.releaseHolds(session.id, names);
     for (const h of released) this.emit('hold.released', session, h.name);
@@ -165,7 +158,7 @@ export class Holds {
 
   /** GET /v1/admin/pools: every pool with its capacity and use. */
   async pools(): Promise<{ pools: PoolUse[] }> {
-    return { pools: await this.store.listPools(MAX_LIST) };
+    return { pools: await this.store.listPools(MAX_HOLD_LIST) };
   }
 
   /** GET /v1/admin/pools/{name}: one pool, or POOL_NOT_FOUND. */

@@ -18,10 +18,11 @@ export interface SessionFacts {
 }
 
 /**
- * What the use cases share, made once by Tessera and handed to each use-case
- * class: the store, the config, the clock, the event stream, what the service
- * remembers of sessions, and the one authentication step. A use case takes
- * this object instead of callbacks into Tessera, so nothing imports upward.
+ * What the use cases share, made once by Tessera: the store, the config, the
+ * clock, the event stream, what the service remembers of sessions, and the
+ * one authentication step. Tessera uses it, and Users takes it whole; the
+ * other use-case classes (Holds, Transactions, Cursors) take the store, the
+ * config and the callbacks they need, so nothing imports upward either way.
  */
 export class Shared {
   /** Each event this node makes, in-process (the metrics and tests listen here). */

@@ -3,11 +3,11 @@ import { TesseraError } from '../core/errors.js';
 import { bodyObject, checkJsonValue, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from '../core/input.js';
 import { hashKey, isWellFormedId, newSessionId, newSessionKey } from '../core/keys.js';
 import { compileRecordTypes, type RecordType } from '../core/record-types.js';
-import { nextTimeoutOf, type SessionInfo } from '../core/session.js';
-import { resolveConfig, type ClientRole, type TesseraConfig } from '../core/config.js';
+import { nextTimeoutOf, ROTATIONS, type SessionInfo } from '../core/session.js';
+import { DEFAULT_MAX_ENTRIES, resolveConfig, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
 import { EventFeed } from './events.js';
-import { Holds, type HoldEventType, type TransferredSession } from './holds.js';
+import { Holds, type TransferredSession } from './holds.js';
 import { SessionQueue, type Release, type RequestQueue } from '../store/queue.js';
 import { instrumentStore, type StepObserver } from '../store/instrument.js';
 import { SessionFile } from './session-file.js';
@@ -45,7 +45,7 @@ export class Tessera {
   readonly queue: RequestQueue;
   /** docs/protocol.md#holds-and-the-sale and #transfer: holds, pools, claims, transfer. */
   readonly holds: Holds;
-  /** Users, login, roles and per-user administration (src/users.ts). */
+  /** Users, login, roles and per-user administration (service/users.ts). */
   readonly users: Users;
   /** docs/protocol.md#transactions-and-nested-scopes: transactions, a stack of scopes per session. */
   readonly transactions: Transactions;
@@ -77,7 +77,7 @@ export class Tessera {
       this.checkRead(ctx, name);
       return this.store.getRecord(ctx.session.id, name);
     });
-    this.users = new Users(this.shared);
+    this.users = new Users(this.shared, this.holds);
   }
 
   // ---- lifecycle -------------------------------------------------------------
@@ -87,7 +87,7 @@ export class Tessera {
     const s = this.config.session;
     const idleTimeout = optionalSeconds(b, 'idleTimeout', s.maxIdleTimeout) ?? s.idleTimeout;
     const lifespan = optionalSeconds(b, 'lifespan', s.maxLifespan) ?? s.lifespan;
-    const rotation = optionalEnum(b, 'rotation', ['per-request', 'on-privilege-change'] as const) ?? 'per-request';
+    const rotation = optionalEnum(b, 'rotation', ROTATIONS) ?? 'per-request';
     const queue = optionalBoolean(b, 'queue') ?? true;
     const now = this.clock();
     const key = newSessionKey();
@@ -130,7 +130,6 @@ export class Tessera {
   }
 
   private async enterTransactions(ctx: SessionContext): Promise<SessionContext> {
-    if (ctx.transactionDepth === 0) return ctx; // authenticate saw no scope state
     try {
       return await this.transactions.enter(ctx);
     } catch (e) {
@@ -246,7 +245,7 @@ export class Tessera {
     return created;
   }
 
-  /** Releases every hold of a session (logout calls this). */
+  /** Releases every hold of a session, as logout does (Holds.releaseHolds). */
   async releaseHolds(ctx: SessionContext): Promise<{ released: string[] }> {
     return this.holds.releaseHolds(ctx.session);
   }
@@ -294,7 +293,7 @@ export class Tessera {
     return {
       write: {
         name: n, key: k, kind, value: json, ttlMs: ttlSeconds === null ? null : ttlSeconds * 1000,
-        ifVersion: version, maxEntries: type?.maxEntries ?? 1000, maxRecords: this.config.session.maxRecords,
+        ifVersion: version, maxEntries: type?.maxEntries ?? DEFAULT_MAX_ENTRIES, maxRecords: this.config.session.maxRecords,
       },
       value: b.value,
     };

@@ -12,7 +12,7 @@ export type ReleaseEmitter = (session: { id: string; user?: SessionInfo['user'] 
 
 /**
  * docs/protocol.md#transactions-and-nested-scopes: transactions as a stack of scopes per session, kept in the store
- * (core/scopes.ts has the rules). Each use case is one store step; the record
+ * (core/transactions.ts has the rules). Each use case is one store step; the record
  * use cases of the service need nothing of this: the store writes into the
  * innermost scope and reads through all of them.
  */

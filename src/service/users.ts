@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { iso } from '../core/clock.js';
 import { invalid, TesseraError } from '../core/errors.js';
-import { bodyObject, QUERY_NUMBER } from '../core/input.js';
+import { bodyObject, queryLimit } from '../core/input.js';
 import { hashKey, isWellFormedId, newSalt, newSessionKey } from '../core/keys.js';
 import { dummyHash, hashPassword, verifyPassword } from '../core/passwords.js';
 import type { SessionInfo, SessionUser } from '../core/session.js';
-import { loginThrottles, password, roleList, throttleSecret, username, type StoredUser, type ThrottleCounters } from '../core/users.js';
+import { loginThrottles, MAX_SESSION_PAGE, password, roleList, SESSION_PAGE, throttleSecret, username, type StoredUser, type ThrottleCounters } from '../core/users.js';
 import type { EndedSession, KeyRotation } from '../store/contract.js';
 import { afterAccepted, Rekeyed, type SessionContext } from './context.js';
+import type { Holds } from './holds.js';
 import type { Shared } from './shared.js';
 
 export interface UserView {
@@ -28,9 +29,6 @@ export interface AdminSessionView {
   rotation?: string;
 }
 
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
-
 /**
  * Users, login, roles (docs/protocol.md#users-login-and-roles) and the per-user administration
  * (docs/protocol.md#administration-and-operations). Login and logout are privilege changes: a fresh key with no grace for
@@ -43,7 +41,11 @@ export class Users {
   /** The key of the throttle counters' keyed hashes (core/users.ts throttleSecret). */
   private readonly throttleSecret: Buffer;
 
-  constructor(private readonly shared: Shared) {
+  constructor(
+    private readonly shared: Shared,
+    /** Logout releases the session's holds as DELETE /v1/session/holds does. */
+    private readonly holds: Pick<Holds, 'releaseHolds'>,
+  ) {
     this.throttleSecret = throttleSecret(shared.config);
   }
 
@@ -153,13 +155,13 @@ export class Users {
   /**
    * `POST /v1/session/logout`: the user cleared, a new key with no grace. The
    * store steps, after the caller entered the session without rotating:
-   * `releaseHolds` (every hold of the session), then `changePrivilege` (no
-   * user, the new key). Two steps: the contract has no step doing both.
+   * `releaseHolds` (every hold of the session, through Holds.releaseHolds,
+   * which announces them), then `changePrivilege` (no user, the new key). Two
+   * steps: the contract has no step doing both.
    */
   async logout(ctx: SessionContext): Promise<Rekeyed<{ message: 'success' }>> {
     const before = ctx.session.user;
-    const released = await this.shared.store.releaseHolds(ctx.session.id, null);
-    for (const h of released) this.shared.emit('hold.released', ctx.session, { resource: h.name });
+    await this.holds.releaseHolds(ctx.session);
     const next = newKey();
     const session = await this.shared.store.changePrivilege(ctx.session.id, next.rotation, null);
     if (!session) throw new TesseraError('SESSION_INVALID');
@@ -241,7 +243,7 @@ export class Users {
   async sessions(query: unknown): Promise<{ sessions: AdminSessionView[]; next: string | null }> {
     const q = queryObject(query, ['user', 'limit', 'after']);
     const user = q.user === undefined ? null : username(q.user, 'user');
-    const limit = q.limit === undefined ? DEFAULT_PAGE : pageSize(q.limit);
+    const limit = queryLimit(q.limit, 'limit', MAX_SESSION_PAGE, SESSION_PAGE);
     const after = q.after === undefined || q.after === '' ? null : q.after;
     if (after !== null && !isWellFormedId(after)) throw invalid("'after' must be the 'next' of a previous page.", 'after');
     const page = await this.shared.store.listSessions(user, after, limit + 1);
@@ -300,9 +302,4 @@ function queryObject(query: unknown, allowed: string[]): Record<string, string> 
     if (typeof v !== 'string') throw invalid(`'${k}' must be given once.`, k);
   }
   return q as Record<string, string>;
-}
-
-function pageSize(text: string): number {
-  if (!QUERY_NUMBER.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) throw invalid(`'limit' must be a whole number from 1 to ${MAX_PAGE}.`, 'limit');
-  return Number(text);
 }

@@ -1,4 +1,4 @@
-import type { KeyState, SessionInfo, SessionUser } from '../core/session.js';
+import type { SessionInfo, SessionUser } from '../core/session.js';
 import type { StoredUser, ThrottleRule, UserChange } from '../core/users.js';
 import type { EventLog, EventLogOptions } from './events.js';
 import type { RequestQueue } from './queue.js';
@@ -435,4 +435,3 @@ export type Authentication =
 import type { RecordKind, RecordWrite, StoredRecord } from '../core/records.js';
 import type { AcquiredHold, StoredClaim, StoredHold } from '../core/holds.js';
 export type { RecordKind, RecordWrite, StoredRecord, AcquiredHold, StoredClaim, StoredHold };
-export type { KeyState, SessionInfo, SessionUser, StoredUser, ThrottleRule, UserChange };

@@ -12,7 +12,7 @@ export type Release = () => void | Promise<void>;
 /**
  * A line of requests per session. SessionQueue is the in-process one (memory,
  * SQLite); an engine shared by several nodes supplies its own through
- * `SessionStore.createQueue` (Redis: a lease per session, src/store/redis-queue.ts).
+ * `SessionStore.createQueue` (Redis: a lease per session, src/store/redis/queue.ts).
  */
 export interface RequestQueue {
   /**

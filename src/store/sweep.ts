@@ -1,5 +1,5 @@
 /** The most one sweep step is asked to remove at once (its `limit`). */
-export const MAX_SWEEP_BATCH = 1000;
+const MAX_SWEEP_BATCH = 1000;
 
 /**
  * The one sweep loop: calls a sweep step of the store (UpkeepSteps) with

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { makeHarness, send, SessionClient, TOKENS, type Harness, using } from '../helpers/harness.js';
+import { makeHarness, send, SessionClient, TOKENS, using } from '../helpers/harness.js';
 
 /** Section 2: session credentials. */
 export function credentialsSuite(engine: string): void {

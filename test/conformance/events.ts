@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EVENT_TYPES } from '../../src/service/events.js';
+import { EVENT_TYPES } from '../../src/service/context.js';
 import { makeHarness, send, SessionClient, TOKENS, type Harness } from '../helpers/harness.js';
 import { openEvents, type SseClient } from '../helpers/sse.js';
 import { PEOPLE } from './users.js';

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { TesseraEvent } from '../../src/service/tessera.js';
-import { makeHarness, send, SessionClient, TOKENS, type Answer, type Harness, using } from '../helpers/harness.js';
+import { makeHarness, send, SessionClient, TOKENS, type Answer, using } from '../helpers/harness.js';
 
 export const PEOPLE = {
   users: [

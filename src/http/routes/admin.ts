@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_PASSWORD_LENGTH } from '../../core/passwords.js';
+import { MAX_SESSION_PAGE, SESSION_PAGE } from '../../core/users.js';
 import type { Tessera } from '../../service/tessera.js';
 import { clientRoute, message, noBody, object, ref, roleNames, userName, wholeNumber } from '../schemas.js';
 import { ADMIN } from '../session.js';
@@ -44,7 +45,7 @@ export function adminRoutes(app: FastifyInstance, tessera: Tessera): void {
     config,
     schema: clientRoute({
       operationId: 'listSessions', summary: 'List live sessions (of one user with ?user=), in id order', tags,
-      querystring: object({ user: userName, limit: wholeNumber(1000, 'Default 100.'), after: { type: 'string', description: 'The next of the previous page.' } }),
+      querystring: object({ user: userName, limit: wholeNumber(MAX_SESSION_PAGE, `Default ${SESSION_PAGE}.`), after: { type: 'string', description: 'The next of the previous page.' } }),
       response: { 200: adminSessions },
     }),
   }, async (request) => users.sessions(request.query));

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { FeedItem } from '../../service/events.js';
-import { EVENT_TYPES } from '../../service/events.js';
+import { EVENT_TYPES } from '../../service/context.js';
 import type { Tessera } from '../../service/tessera.js';
 import { ADMIN } from '../session.js';
 import { clientRoute } from '../schemas.js';

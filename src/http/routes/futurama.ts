@@ -10,7 +10,7 @@ import type { Access } from '../session.js';
  * JSON or XML. Answers and errors use Futurama's names: `Message` is
  * "success", or "CODE: message" on failure.
  */
-export const PORTAL: Access = { roles: ['portal', 'admin'] };
+const PORTAL: Access = { roles: ['portal', 'admin'] };
 
 const both = (schema: object) => ({ 'application/json': { schema }, 'application/xml': { schema } });
 const body = {

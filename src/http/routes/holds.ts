@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { HOLD_LIST, MAX_HOLD_LIST } from '../../core/holds.js';
 import type { Tessera } from '../../service/tessera.js';
 import {
   clientRoute, creatingRoute, deleted, holdList, holdName, holdNames, holdPrefix, noBody, object, ref, released, sessionRoute, wholeNumber,
@@ -97,7 +98,7 @@ export function holdRoutes(app: FastifyInstance, tessera: Tessera): void {
     config: admin,
     schema: clientRoute({
       operationId: 'listAllHolds', summary: 'Live holds by name', tags: adminTags,
-      querystring: { type: 'object', properties: { prefix: holdPrefix, limit: wholeNumber(10_000, 'Default 1000.') } },
+      querystring: { type: 'object', properties: { prefix: holdPrefix, limit: wholeNumber(MAX_HOLD_LIST, `Default ${HOLD_LIST}.`) } },
       response: { 200: holdList },
     }),
   }, async (request) => tessera.holds.listAll(request.query));

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { HOLD_LIST, MAX_HOLD_LIST } from '../../core/holds.js';
 import type { Tessera } from '../../service/tessera.js';
 import { clientRoute, holdName, holdPrefix, object, ref, wholeNumber } from '../schemas.js';
 import { ADMIN } from '../session.js';
@@ -29,7 +30,7 @@ export function poolRoutes(app: FastifyInstance, tessera: Tessera): void {
     config,
     schema: clientRoute({
       operationId: 'listClaims', summary: 'Claims (sales) by name, then session', tags,
-      querystring: { type: 'object', properties: { prefix: holdPrefix, limit: wholeNumber(10_000, 'Default 1000.') } },
+      querystring: { type: 'object', properties: { prefix: holdPrefix, limit: wholeNumber(MAX_HOLD_LIST, `Default ${HOLD_LIST}.`) } },
       response: { 200: object({ claims: { type: 'array', items: ref('Claim') } }, ['claims']) },
     }),
   }, async (request) => holds.listClaims(request.query));

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ROTATIONS } from '../../core/session.js';
 import type { Tessera } from '../../service/tessera.js';
 import { creatingRoute, endingRoute, message, noBody, object, ref, sessionRoute } from '../schemas.js';
 import { APP, createdHeaders, dropSessionHeaders, entered, SESSION } from '../session.js';
@@ -15,7 +16,7 @@ export function sessionRoutes(app: FastifyInstance, tessera: Tessera, budget: Bu
     onRequest: (request) => budget('createSession', request),
     schema: creatingRoute({
       operationId: 'createSession', summary: 'Create a session', tags,
-      body: object({ idleTimeout: seconds, lifespan: seconds, rotation: { type: 'string', enum: ['per-request', 'on-privilege-change'] }, queue: { type: 'boolean' } }),
+      body: object({ idleTimeout: seconds, lifespan: seconds, rotation: { type: 'string', enum: [...ROTATIONS] }, queue: { type: 'boolean' } }),
       bodyOptional: true,
       response: { 201: ref('CreatedSession') },
     }, 'client'),

@@ -1,4 +1,4 @@
-import { invalid } from '../../core/errors.js';
+import { ROTATIONS } from '../../core/session.js';
 import { parseJsonText } from '../../core/input.js';
 import type { Budget } from '../rate-limit.js';
 import { Rekeyed, type Client, type SessionContext } from '../../service/context.js';
@@ -92,7 +92,7 @@ export const OPERATIONS: Operation[] = [
     name: 'CreateSession',
     budget: 'createSession',
     doc: 'Creates a session (POST /v1/sessions).',
-    input: [long('IdleTimeout', true), long('Lifespan', true), str('Rotation', true, 'per-request or on-privilege-change'), bool('Queue', true)],
+    input: [long('IdleTimeout', true), long('Lifespan', true), str('Rotation', true, ROTATIONS.join(' or ')), bool('Queue', true)],
     output: [str('SessionId'), str('SessionKey'), long('IdleTimeout'), long('Lifespan'), str('Rotation'), bool('Queue'), time('NextTimeout'), time('ExpiresAt')],
     async run({ tessera, client, input }) {
       const c = await tessera.createSession(client, { idleTimeout: input.IdleTimeout, lifespan: input.Lifespan, rotation: input.Rotation, queue: input.Queue });

@@ -25,7 +25,7 @@ export interface XmlElement {
 }
 
 /** How deeply a document may nest: a JSON value's limit plus the SOAP envelope and the operation around it. */
-export const MAX_XML_DEPTH = MAX_DEPTH + 4;
+const MAX_XML_DEPTH = MAX_DEPTH + 4;
 
 // Characters XML 1.0 cannot carry, even as a character reference.
 // eslint-disable-next-line no-control-regex

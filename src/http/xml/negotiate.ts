@@ -15,7 +15,7 @@ interface Range {
 const MAX_RANGES = 64;
 
 /** The ranges of an Accept header; null when it is absent or empty (anything is acceptable). */
-export function parseAccept(header: string | undefined): Range[] | null {
+function parseAccept(header: string | undefined): Range[] | null {
   if (header === undefined || header.trim() === '') return null;
   const ranges: Range[] = [];
   for (const part of header.split(',').slice(0, MAX_RANGES)) {

@@ -21,7 +21,7 @@ declare module 'fastify' {
   }
 }
 
-export const XML_TYPES = ['application/xml', 'text/xml'] as const;
+const XML_TYPES = ['application/xml', 'text/xml'] as const;
 export const JSON_TYPE = 'application/json';
 /** Routes under these prefixes speak XML as well as JSON. */
 const NEGOTIATED = ['/v1/', '/rest/webapi/'];
@@ -36,7 +36,7 @@ function isXml(media: string): boolean {
 }
 
 /** Writes every answer of this reply as an XML document (root <response>), content type `type`. */
-export function answerInXml(reply: FastifyReply, type: string = 'application/xml'): void {
+function answerInXml(reply: FastifyReply, type: string = 'application/xml'): void {
   const contentType = `${type}; charset=utf-8`;
   reply.type(contentType);
   reply.serializer((payload: unknown) => {

@@ -38,7 +38,7 @@ export function decodeRequest(root: XmlElement): Record<string, Json> {
 }
 
 /** The JSON value an element holds. `field`: a property of the protocol's, whose type is known. */
-export function decodeValue(element: XmlElement, field?: string): Json {
+function decodeValue(element: XmlElement, field?: string): Json {
   const type = typeOf(element);
   switch (type) {
     case 'null':

@@ -3,6 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { TesseraError } from '../../core/errors.js';
 import { engineScripts, type LuaScript } from './lua.js';
+import { redisPrefix } from './prefix.js';
 
 /**
  * The connection of the Redis engine: one ioredis client (standalone or
@@ -22,7 +23,7 @@ export interface RedisStoreOptions {
   nodes: { host: string; port: number }[];
   /** Redis Cluster. @default false */
   cluster?: boolean;
-  /** Prefix of every key (no braces). @default 'tessera' */
+  /** Prefix of every key: 1 to 64 of A-Z a-z 0-9 _ . : - (redisPrefix). @default 'tessera' */
   prefix?: string;
   /** The store's clock for tests; by default scripts read Redis's TIME. */
   clock?: Clock;
@@ -81,8 +82,7 @@ export class RedisConnection {
   private refresher: NodeJS.Timeout | undefined;
 
   constructor(readonly options: RedisStoreOptions) {
-    this.prefix = options.prefix ?? 'tessera';
-    if (/[{}]/.test(this.prefix)) throw new Error('redis: the key prefix may not contain { or }');
+    this.prefix = redisPrefix(options.prefix);
     this.clock = options.clock;
     this.timeoutMs = options.commandTimeoutMs ?? 2000;
     this.marginMs = options.gcMarginMs ?? 3_600_000;

@@ -1,4 +1,4 @@
-import { invalid, TesseraError } from '../../core/errors.js';
+import { TesseraError } from '../../core/errors.js';
 import { holdName, planPoolHold, planResourceHolds, type ResourceState } from '../../core/holds.js';
 import type { AcquiredHold, PoolUse, SessionStore, StoredClaim, StoredHold } from '../contract.js';
 import { BUCKETS, bucketOf, groupOf, type Arg, type RedisConnection, type Reply } from './client.js';

@@ -12,7 +12,7 @@ import type { RedisConnection } from './client.js';
  *   {id}:qa  hash ticket -> alive-until (a waiter's node renews it; a dead node's waiters are skipped)
  *
  * Two levels. Within a node, the requests of a session wait in an in-process
- * FIFO (src/queue.ts); only the head of that line needs the session's lease.
+ * FIFO (store/queue.ts's SessionQueue); only the head of that line needs the session's lease.
  * The lease is sticky: when a request ends and nobody else asked for it, the
  * node keeps the lease for HOLD_MS, so a session's next request at the same
  * node costs no lease round trip at all. A node that finds the lease taken

@@ -20,9 +20,15 @@ export interface SqliteDatabase {
   close(): Promise<void>;
 }
 
+/** The file and its durability (SqliteStoreOptions adds the clock). */
 export interface SqliteDatabaseOptions {
   /** The database file, or ':memory:'. Its folder is created if missing. */
   path: string;
+  /**
+   * 'normal': a commit survives a crash of the process (WAL), the last ones may
+   * be lost to a power cut. 'full': fsync on every commit, survives both.
+   * @default 'normal'
+   */
   synchronous?: 'normal' | 'full';
 }
 

@@ -2,22 +2,14 @@ import { statSync } from 'node:fs';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { SessionStore } from '../contract.js';
 import { sqliteCursors } from './cursors.js';
-import { openDatabase } from './database.js';
+import { openDatabase, type SqliteDatabaseOptions } from './database.js';
 import { sqliteHolds } from './holds.js';
 import { sqliteRecords } from './records.js';
 import { sqliteSessionReader, sqliteSessions, toSession, type SessionRow } from './sessions.js';
 import { sqliteTransactions } from './transactions.js';
 import { sqliteUsers } from './users.js';
 
-export interface SqliteStoreOptions {
-  /** The database file, or ':memory:'. Its folder is created if missing. */
-  path: string;
-  /**
-   * 'normal': a commit survives a crash of the process (WAL), the last ones may
-   * be lost to a power cut. 'full': fsync on every commit, survives both.
-   * @default 'normal'
-   */
-  synchronous?: 'normal' | 'full';
+export interface SqliteStoreOptions extends SqliteDatabaseOptions {
   /** The store's clock. @default Date.now */
   clock?: Clock;
 }
