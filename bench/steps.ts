@@ -45,7 +45,7 @@ async function time(name: string, call: (i: number) => Promise<unknown>): Promis
 }
 
 let n = 0;
-const write = () => ({ name: 'counter', key: null, kind: 'single', value: String(n++), ttlMs: null, ifVersion: null, maxEntries: 100, maxRecords: 100 });
+const write = () => ({ name: 'counter', key: null, kind: 'single', value: String(n++), ttlMs: null, ifVersion: null, maxEntries: 100, maxRecords: 100, maxRecordBytes: 1048576 });
 // A rotation, with a record write riding on it (`write`: one step, as a PUT is served) or not.
 async function authenticate(i: number, w?: ReturnType<typeof write>): Promise<{ written?: unknown }> {
   const next = hashKey(newSessionKey());

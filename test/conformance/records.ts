@@ -141,7 +141,7 @@ export function recordsSuite(engine: string): void {
         const s = await SessionClient.create(app);
         await s.req('PUT', '/v1/session/records/r', { value: 'a' });
         const write = (ifVersion: number | null, value: string) => ({
-          name: 'r', key: null, kind: 'single' as const, value, ttlMs: null, ifVersion, maxEntries: 1000, maxRecords: 100,
+          name: 'r', key: null, kind: 'single' as const, value, ttlMs: null, ifVersion, maxEntries: 1000, maxRecords: 100, maxRecordBytes: 1048576,
         });
         const auth = (key: string, w: ReturnType<typeof write>) =>
           store.authenticate({ id: s.id, keyHash: hashKey(key), client: 'web', rotation: null, graceMs: 10_000, write: w });

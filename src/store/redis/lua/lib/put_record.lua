@@ -6,9 +6,9 @@
 -- @include drop_rows
 -- @include gc_key
 -- A record write on a live session whose transactions are `depth` deep: ARGV[o+1
--- .. o+8] are name, key ('' for a single record), kind, value, ttlMs (''),
--- ifVersion (''), maxEntries, maxRecords. {'ok', version, updatedAt, expiresAt} or {'reject', liveKind,
--- currentVersion, liveEntries, liveRecords}. With a transaction open, checked
+-- .. o+9] are name, key ('' for a single record), kind, value, ttlMs (''),
+-- ifVersion (''), maxEntries, maxRecords, maxRecordBytes. {'ok', version, updatedAt, expiresAt} or {'reject', liveKind,
+-- currentVersion, liveEntries, liveRecords, currentBytes, liveBytes}. With a transaction open, checked
 -- against what the session sees and written into the innermost one; a
 -- write that starts the name fresh also drops it there.
 -- The rules are core/records.ts planWrite's (Node asks it on a refusal, for the
@@ -35,11 +35,24 @@ local function put_record(o, depth)
     end
     if n == 0 then for _ in pairs(view(P, depth, nil, now)) do records = records + 1 end end
   end
-  local cv = 0
-  if cur then cv = version_of(cur) end
+  local cv, cb = 0, 0
+  if cur then cv, cb = version_of(cur), value_bytes(cur) end
+  -- the bytes of every live value matter only to a write that grows its entry: the
+  -- sum reads each live entry (after prune, everything stored at depth 0 is live)
+  local bytes = 0
+  if #value > cb then
+    if depth == 0 then
+      for _, nm in ipairs(redis.call('HKEYS', P .. 'rn')) do
+        for _, e in ipairs(redis.call('HVALS', P .. 'r:' .. nm)) do bytes = bytes + value_bytes(e) end
+      end
+    else
+      for _, m in pairs(view(P, depth, nil, now)) do for _, e in pairs(m) do bytes = bytes + value_bytes(e) end end
+    end
+  end
   if (lk ~= '' and lk ~= kind) or (ifv ~= '' and tonumber(ifv) ~= cv) or (lk == '' and records >= tonumber(ARGV[o + 8]))
-    or (kind == 'multiple' and cv == 0 and n >= tonumber(ARGV[o + 7])) then
-    return {'reject', lk, cv, n, records}
+    or (kind == 'multiple' and cv == 0 and n >= tonumber(ARGV[o + 7]))
+    or (#value > cb and bytes - cb + #value > tonumber(ARGV[o + 9])) then
+    return {'reject', lk, cv, n, records, cb, bytes}
   end
   local v = cv + 1
   local exp = ''
