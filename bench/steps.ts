@@ -1,5 +1,6 @@
 // The store's hot steps alone, without HTTP: µs per call of createSession,
-// getSession, authenticate (with a key rotation) and putRecord, and a PUT's
+// getSession, authenticate (with a key rotation) and putRecord (and one that
+// grows its entry, so the byte quota sums the session's values), and a PUT's
 // store work as two steps and as one, 50 calls per event-loop turn so that
 // group commit works as under load.
 //   npm run build && node --import tsx bench/steps.ts [sqlite|memory:|redis://HOST:PORT]
@@ -59,6 +60,13 @@ await time('createSession', () => store.createSession(fresh(), hashKey(newSessio
 await time('getSession', (i) => store.getSession(ids[i]));
 await time('authenticate', (i) => authenticate(i));
 await time('putRecord', (i) => store.putRecord(ids[i], write()));
+// A write that grows its entry, so the byte quota (session.maxRecordBytes) sums every live value of the
+// session: 20 entries of a multiple record, written in turn, each one byte longer than the last time.
+const grown = ids.map(() => 0);
+await time('putRecord grows', (i) => {
+  const c = grown[i]++;
+  return store.putRecord(ids[i], { ...write(), name: 'bag', key: `k${c % 20}`, kind: 'multiple', value: JSON.stringify('x'.repeat(10 + Math.floor(c / 20))) });
+});
 // A PUT's store work: two steps (before) against one (authenticate with its write), alternated.
 for (let r = 0; r < 2; r++) {
   await time('auth, then put', async (i) => {
