@@ -17,7 +17,7 @@ local function put_record(o, depth)
   prune(P, now)
   local name, key, kind, value, ttl, ifv = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
   local rk = P .. 'r:' .. name
-  local cur, n, lk, records
+  local cur, n, lk, records, all
   if depth == 0 then
     cur = redis.call('HGET', rk, key)
     n = tonumber(redis.call('HGET', P .. 'rn', name) or '0')
@@ -33,7 +33,10 @@ local function put_record(o, depth)
       n = n + 1
       lk = kind_of(e)
     end
-    if n == 0 then for _ in pairs(view(P, depth, nil, now)) do records = records + 1 end end
+    if n == 0 then
+      all = view(P, depth, nil, now)
+      for _ in pairs(all) do records = records + 1 end
+    end
   end
   local cv, cb = 0, 0
   if cur then cv, cb = version_of(cur), value_bytes(cur) end
@@ -46,7 +49,7 @@ local function put_record(o, depth)
         for _, e in ipairs(redis.call('HVALS', P .. 'r:' .. nm)) do bytes = bytes + value_bytes(e) end
       end
     else
-      for _, m in pairs(view(P, depth, nil, now)) do for _, e in pairs(m) do bytes = bytes + value_bytes(e) end end
+      for _, m in pairs(all or view(P, depth, nil, now)) do for _, e in pairs(m) do bytes = bytes + value_bytes(e) end end
     end
   end
   if (lk ~= '' and lk ~= kind) or (ifv ~= '' and tonumber(ifv) ~= cv) or (lk == '' and records >= tonumber(ARGV[o + 8]))
