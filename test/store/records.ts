@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hashKey } from '../../src/core/keys.js';
+import { hashKey, newSessionId } from '../../src/core/keys.js';
 import type { SessionStore } from '../../src/store/contract.js';
 import { withStore, write } from './fixture.js';
 
@@ -93,6 +93,10 @@ export function recordsSuite(engine: string): void {
         await put(store, id, 'bag', 'x', text(2));
         await put(store, id, 'tags', 't', text(2)); // 10 again
         assert.deepEqual((await store.listRecords(id)).map((r) => [r.name, r.key]), [['bag', 'x'], ['bag', 'y'], ['one', null], ['tags', 't']]);
+        assert.equal(await store.deleteRecord(id, 'bag', 'y', null), true); // an entry deleted frees its bytes
+        await put(store, id, 'bag', 'z', text(3));
+        await put(store, id, 'bag', 'x', text(3)); // 10
+        await assert.rejects(put(store, id, 'bag', 'x', text(4)), refused);
       }));
 
       it('expired records and entries do not count', async () => withStore(engine, async ({ store, clock, session }) => {
@@ -111,21 +115,37 @@ export function recordsSuite(engine: string): void {
       it('inside a transaction: counts what the session would hold (committed and buffered)', async () => withStore(engine, async ({ store, session }) => {
         const id = await session();
         await put(store, id, 'a', null, text(4));
+        await put(store, id, 'bag', 'x', text(2)); // 6 committed
         await store.openTransaction(id, 60_000, 4);
-        await put(store, id, 'b', null, text(4)); // buffered: 8
+        await put(store, id, 'b', null, text(2)); // buffered: 8
         await store.openTransaction(id, 60_000, 4);
-        await put(store, id, 'bag', 'x', text(2)); // 10 as the session sees it
+        await put(store, id, 'bag', 'x', text(4)); // 10 as the session sees it
         const before = await all(store, id);
         await assert.rejects(put(store, id, 'bag', 'y', text(2)), refused);
-        await assert.rejects(put(store, id, 'b', null, text(5)), refused);
+        await assert.rejects(put(store, id, 'b', null, text(3)), refused);
         assert.deepEqual(await all(store, id), before, 'the refused writes buffered nothing');
         assert.equal(await store.deleteRecord(id, 'a', null, null), true); // a delete in the scope frees its bytes
-        await put(store, id, 'b', null, text(8));
+        await put(store, id, 'b', null, text(6));
         await assert.rejects(put(store, id, 'c', null, text(2)), refused);
         assert.equal(await store.commitTransaction(id, 60_000), 1);
         assert.equal(await store.commitTransaction(id, 60_000), 0);
-        assert.deepEqual((await store.listRecords(id)).map((r) => [r.name, r.key, r.value.length]), [['b', null, 8], ['bag', 'x', 2]]);
-        await assert.rejects(put(store, id, 'c', null, text(2)), refused);
+        assert.deepEqual((await store.listRecords(id)).map((r) => [r.name, r.key, r.value.length]), [['b', null, 6], ['bag', 'x', 4]]);
+        await assert.rejects(put(store, id, 'c', null, text(2)), refused, 'the committed values count as written');
+        await put(store, id, 'bag', 'x', text(2));
+        await put(store, id, 'c', null, text(2)); // 10
+      }));
+
+      it('a transfer moves the records as they are: the new id holds the same bytes', async () => withStore(engine, async ({ store, session }) => {
+        const id = await session();
+        await put(store, id, 'a', null, text(4));
+        await put(store, id, 'bag', 'x', text(6)); // 10
+        const to = newSessionId();
+        assert.equal((await store.transferSession(id, to, hashKey('t0')))?.id, to);
+        await assert.rejects(put(store, to, 'c', null, text(2)), refused);
+        await assert.rejects(put(store, to, 'bag', 'y', text(2)), refused);
+        await put(store, to, 'bag', 'x', text(4));
+        await put(store, to, 'c', null, text(2)); // 10 again
+        await assert.rejects(put(store, to, 'a', null, text(5)), refused);
       }));
 
       it('a write riding on an authentication is refused the same way: nothing written', async () => withStore(engine, async ({ store, session }) => {

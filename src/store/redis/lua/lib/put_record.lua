@@ -40,14 +40,28 @@ local function put_record(o, depth)
   end
   local cv, cb = 0, 0
   if cur then cv, cb = version_of(cur), value_bytes(cur) end
-  -- the bytes of every live value matter only to a write that grows its entry: the
-  -- sum reads each live entry (after prune, everything stored at depth 0 is live)
-  local bytes = 0
-  if #value > cb then
+  -- the bytes of every live value matter only to a write that grows its entry. At
+  -- depth 0 they are summed per name from `rb` (name -> bytes of its values), which
+  -- holds a name only while exact: a step that changes a name's entries otherwise
+  -- (prune, delete, commit) drops its field, and the sum counts the values of a
+  -- name it lacks (after prune, everything stored is live) and keeps the figure
+  local bytes, rb, grows = 0, P .. 'rb', #value > cb
+  if grows then
     if depth == 0 then
+      local have, made = {}, false
+      local t = redis.call('HGETALL', rb)
+      for i = 1, #t, 2 do have[t[i]] = tonumber(t[i + 1]) end
       for _, nm in ipairs(redis.call('HKEYS', P .. 'rn')) do
-        for _, e in ipairs(redis.call('HVALS', P .. 'r:' .. nm)) do bytes = bytes + value_bytes(e) end
+        local b = have[nm]
+        if not b then
+          b = 0
+          for _, e in ipairs(redis.call('HVALS', P .. 'r:' .. nm)) do b = b + value_bytes(e) end
+          redis.call('HSET', rb, nm, b)
+          made = true
+        end
+        bytes = bytes + b
       end
+      if made then gc_key(P, now, rb) end
     else
       for _, m in pairs(all or view(P, depth, nil, now)) do for _, e in pairs(m) do bytes = bytes + value_bytes(e) end end
     end
@@ -73,13 +87,16 @@ local function put_record(o, depth)
   end
   redis.call('HSET', rk, key, enc)
   if not cur then redis.call('HINCRBY', P .. 'rn', name, 1) end
+  -- rb: a fresh name's figure is this value; else kept exact where it is held
+  if n == 0 then redis.call('HSET', rb, name, #value)
+  elseif #value ~= cb and (grows or redis.call('HEXISTS', rb, name) == 1) then redis.call('HINCRBY', rb, name, #value - cb) end
   -- rx holds exactly the live entries that have an expiry
   local m = name .. '\0' .. key
   if exp ~= '' then redis.call('ZADD', P .. 'rx', exp, m)
   elseif cur and exp_of(cur) ~= '' then redis.call('ZREM', P .. 'rx', m) end
   -- a key this write may have created gets the session's Redis TTL (rk and rn exist while the name has live entries)
-  if n == 0 and exp ~= '' then gc_key(P, now, rk, P .. 'rn', P .. 'rx')
-  elseif n == 0 then gc_key(P, now, rk, P .. 'rn')
+  if n == 0 and exp ~= '' then gc_key(P, now, rk, P .. 'rn', P .. 'rx', rb)
+  elseif n == 0 then gc_key(P, now, rk, P .. 'rn', rb)
   elseif exp ~= '' then gc_key(P, now, P .. 'rx') end
   return {'ok', v, int(now), exp}
 end
