@@ -1,5 +1,6 @@
 // The store's hot steps alone, without HTTP: µs per call of createSession,
-// getSession, authenticate (with a key rotation) and putRecord, and a PUT's
+// getSession, authenticate (with a key rotation) and putRecord (and one that
+// grows its entry, so the byte quota sums the session's values), and a PUT's
 // store work as two steps and as one, 50 calls per event-loop turn so that
 // group commit works as under load.
 //   npm run build && node --import tsx bench/steps.ts [sqlite|memory:|redis://HOST:PORT]
@@ -45,7 +46,7 @@ async function time(name: string, call: (i: number) => Promise<unknown>): Promis
 }
 
 let n = 0;
-const write = () => ({ name: 'counter', key: null, kind: 'single', value: String(n++), ttlMs: null, ifVersion: null, maxEntries: 100, maxRecords: 100 });
+const write = () => ({ name: 'counter', key: null, kind: 'single', value: String(n++), ttlMs: null, ifVersion: null, maxEntries: 100, maxRecords: 100, maxRecordBytes: 1048576 });
 // A rotation, with a record write riding on it (`write`: one step, as a PUT is served) or not.
 async function authenticate(i: number, w?: ReturnType<typeof write>): Promise<{ written?: unknown }> {
   const next = hashKey(newSessionKey());
@@ -59,6 +60,13 @@ await time('createSession', () => store.createSession(fresh(), hashKey(newSessio
 await time('getSession', (i) => store.getSession(ids[i]));
 await time('authenticate', (i) => authenticate(i));
 await time('putRecord', (i) => store.putRecord(ids[i], write()));
+// A write that grows its entry, so the byte quota (session.maxRecordBytes) sums every live value of the
+// session: 20 entries of a multiple record, written in turn, each one byte longer than the last time.
+const grown = ids.map(() => 0);
+await time('putRecord grows', (i) => {
+  const c = grown[i]++;
+  return store.putRecord(ids[i], { ...write(), name: 'bag', key: `k${c % 20}`, kind: 'multiple', value: JSON.stringify('x'.repeat(10 + Math.floor(c / 20))) });
+});
 // A PUT's store work: two steps (before) against one (authenticate with its write), alternated.
 for (let r = 0; r < 2; r++) {
   await time('auth, then put', async (i) => {

@@ -4,8 +4,9 @@
  * planWrite and checkDelete, the Redis engine's Lua repeats them
  * (lua/lib/put_record.lua, lua/records/delete.lua, and the scoped branches
  * that check against what a transaction sees). Random sequences of puts and
- * deletes, with If-Match versions, both kinds and small limits, go to the
- * store directly (no HTTP), outside or inside an open transaction; each
+ * deletes, with If-Match versions, both kinds and small limits (entries,
+ * records, bytes), go to the store directly (no HTTP), outside or inside an
+ * open transaction; each
  * answer must be what the pure rules decide on a model of the live records,
  * and the records listed after must be the model's.
  */
@@ -15,12 +16,14 @@ import fc from 'fast-check';
 import { manualClock } from '../src/core/clock.js';
 import { TesseraError } from '../src/core/errors.js';
 import { hashKey, newSessionId, newSessionKey } from '../src/core/keys.js';
-import { checkDelete, planWrite, type RecordKind, type RecordWrite } from '../src/core/records.js';
+import { checkDelete, planWrite, valueBytes, type RecordKind, type RecordWrite } from '../src/core/records.js';
 import type { SessionStore } from '../src/store/contract.js';
 import { ENGINES } from './helpers/harness.js';
 
 const MAX_ENTRIES = 2;
 const MAX_RECORDS = 2;
+/** Small enough that values of 1 to 3 bytes reach it (four entries could hold 12). */
+const MAX_BYTES = 7;
 const runsOf = (engine: string) => (engine.startsWith('redis') ? 150 : 400);
 
 type Op =
@@ -31,7 +34,7 @@ const names = fc.constantFrom('a', 'b', 'c');
 const keys = fc.constantFrom(null, 'x', 'y', 'z');
 const versions = fc.constantFrom(null, null, 0, 1, 2);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('put' as const), name: names, key: keys, ifVersion: versions, value: fc.integer({ min: 0, max: 9 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('put' as const), name: names, key: keys, ifVersion: versions, value: fc.constantFrom(0, 7, 42, 99, 123, 999) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('del' as const), name: names, key: keys, ifVersion: versions }) },
 );
 
@@ -46,11 +49,16 @@ function expected(model: Model, o: Op): Outcome {
     const rec = model.get(o.name);
     if (o.op === 'put') {
       const w = write(o);
+      let liveBytes = 0;
+      for (const r of model.values()) for (const e of r.entries.values()) liveBytes += valueBytes(e.value);
+      const current = rec?.entries.get(o.key ?? '');
       const version = planWrite(w, {
         liveKind: rec?.kind ?? null,
-        currentVersion: rec?.entries.get(o.key ?? '')?.version ?? 0,
+        currentVersion: current?.version ?? 0,
         liveEntries: rec?.entries.size ?? 0,
         liveRecords: model.size,
+        currentBytes: current ? valueBytes(current.value) : 0,
+        liveBytes,
       });
       if (!rec || rec.kind !== w.kind) model.set(o.name, { kind: w.kind, entries: new Map() });
       model.get(o.name)!.entries.set(o.key ?? '', { version, value: w.value });
@@ -76,7 +84,7 @@ function expected(model: Model, o: Op): Outcome {
 
 function write(o: Extract<Op, { op: 'put' }>): RecordWrite {
   return { name: o.name, key: o.key, kind: o.key === null ? 'single' : 'multiple', value: String(o.value), ttlMs: null,
-    ifVersion: o.ifVersion, maxEntries: MAX_ENTRIES, maxRecords: MAX_RECORDS };
+    ifVersion: o.ifVersion, maxEntries: MAX_ENTRIES, maxRecords: MAX_RECORDS, maxRecordBytes: MAX_BYTES };
 }
 
 async function actual(store: SessionStore, id: string, o: Op): Promise<Outcome> {

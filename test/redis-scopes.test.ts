@@ -63,7 +63,7 @@ test("a session's scope and cursor keys carry its TTL and go when it ends or is 
     const keys = await keysOf('sk', s.id);
     const cursorId = keys.find((k) => k.startsWith('cu:'))!.slice(3);
     assert.deepEqual(keys.filter((k) => !k.startsWith('r:')),
-      ['ci:' + cursorId, 'cs', 'cu:' + cursorId, 'hn', 'rn', 's', 'th:1', 'th:2', 'tx', 'tx:1', 'tx:2'].sort());
+      ['ci:' + cursorId, 'cs', 'cu:' + cursorId, 'hn', 'rb', 'rn', 's', 'th:1', 'th:2', 'tx', 'tx:1', 'tx:2'].sort());
     for (const k of keys) assert.ok(await redis.pttl(`sk:{${s.id}}:${k}`) > 0, `${k} has the session's TTL`);
 
     await s.req('DELETE', '/v1/session');

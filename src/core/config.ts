@@ -44,6 +44,8 @@ export interface TesseraConfig {
     cursorTimeout: number;
     maxRecords: number;
     maxRecordSize: number;
+    /** Most bytes of live record values a session holds (core/records.ts valueBytes, summed). */
+    maxRecordBytes: number;
     sweepInterval: number;
   };
   records: Record<string, RecordTypeConfig>;
@@ -80,7 +82,7 @@ export const DEFAULTS: TesseraConfig = {
   session: {
     idleTimeout: 1800, lifespan: 43200, maxIdleTimeout: 86400, maxLifespan: 604800,
     graceWindow: 10, queueTimeout: 30, transactionTimeout: 300, cursorTimeout: 1200,
-    maxRecords: 256, maxRecordSize: 65536, sweepInterval: 1,
+    maxRecords: 256, maxRecordSize: 65536, maxRecordBytes: 1048576, sweepInterval: 1,
   },
   records: {},
   strictRecords: false,
@@ -118,7 +120,7 @@ const SCHEMA = object({
   session: object({
     idleTimeout: seconds, lifespan: seconds, maxIdleTimeout: seconds, maxLifespan: seconds,
     graceWindow: { type: 'integer', minimum: 0 }, queueTimeout: seconds, transactionTimeout: seconds, cursorTimeout: seconds,
-    maxRecords: count, maxRecordSize: count, sweepInterval: seconds,
+    maxRecords: count, maxRecordSize: count, maxRecordBytes: count, sweepInterval: seconds,
   }),
   records: {
     type: 'object',

@@ -15,6 +15,24 @@ export interface WriteContext {
   liveEntries: number;
   /** Live record names in the session. */
   liveRecords: number;
+  /** Bytes (valueBytes) of the live entry written, or 0 when absent. */
+  currentBytes: number;
+  /**
+   * Bytes (valueBytes) of every live record value the session holds: single
+   * records and entries. Only read when the write grows the entry
+   * (growsBytes); an engine may give 0 otherwise and skip the sum.
+   */
+  liveBytes: number;
+}
+
+/** The measure of a record value for session.maxRecordSize and maxRecordBytes: its JSON text's length in UTF-8 bytes. */
+export function valueBytes(json: string): number {
+  return Buffer.byteLength(json);
+}
+
+/** Whether a write stores more bytes than the live entry it replaces (currentBytes): only then is ctx.liveBytes read. */
+export function growsBytes(write: RecordWrite, currentBytes: number): boolean {
+  return valueBytes(write.value) > currentBytes;
 }
 
 /**
@@ -48,6 +66,11 @@ export function planWrite(write: RecordWrite, ctx: WriteContext): number {
   if (write.kind === 'multiple' && ctx.currentVersion === 0 && ctx.liveEntries >= write.maxEntries) {
     throw new TesseraError('LIMIT_EXCEEDED', `Record '${write.name}' holds at most ${write.maxEntries} entries.`, { limit: write.maxEntries });
   }
+  // a write that does not grow its entry always passes (even over a lowered quota)
+  const bytes = valueBytes(write.value);
+  if (bytes > ctx.currentBytes && ctx.liveBytes - ctx.currentBytes + bytes > write.maxRecordBytes) {
+    throw new TesseraError('LIMIT_EXCEEDED', `A session holds at most ${write.maxRecordBytes} bytes of records.`, { limit: write.maxRecordBytes });
+  }
   return ctx.currentVersion + 1;
 }
 
@@ -77,6 +100,8 @@ export interface RecordWrite {
   maxEntries: number;
   /** Most live records (names) a session may hold. */
   maxRecords: number;
+  /** Most bytes (valueBytes) of live record values a session may hold, summed over its single records and entries. */
+  maxRecordBytes: number;
 }
 
 export interface StoredRecord {

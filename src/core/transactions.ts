@@ -1,6 +1,6 @@
 import { invalid } from './errors.js';
 import { QUERY_NUMBER } from './input.js';
-import { checkDelete, isLive, planWrite } from './records.js';
+import { checkDelete, growsBytes, isLive, planWrite, valueBytes } from './records.js';
 import type { AcquiredHold, StoredHold } from './holds.js';
 import type { RecordWrite, StoredRecord } from './records.js';
 
@@ -77,17 +77,24 @@ export function overlay(base: StoredRecord[], rows: ScopeRow[], now: number): St
 
 /**
  * A write inside a scope, checked with the rules of core/records.ts against
- * what the session sees (`view`: the live entries of that name). `fresh`: no
- * entry of the name was live, so the write also drops the name's older layers.
+ * what the session sees (`view`: the live entries of that name; `all`: every
+ * live entry it sees, asked only when the name count or the byte sum matters).
+ * `fresh`: no entry of the name was live, so the write also drops the name's
+ * older layers.
  */
-export function planScopedWrite(w: RecordWrite, view: StoredRecord[], liveNames: () => number, now: number): { record: StoredRecord; fresh: boolean } {
+export function planScopedWrite(w: RecordWrite, view: StoredRecord[], all: () => StoredRecord[], now: number): { record: StoredRecord; fresh: boolean } {
   const key = w.key ?? '';
   const current = view.find((r) => (r.key ?? '') === key);
+  const currentBytes = current ? valueBytes(current.value) : 0;
+  let seen: StoredRecord[] | undefined;
+  const everything = () => (seen ??= all());
   const version = planWrite(w, {
     liveKind: view[0]?.kind ?? null,
     currentVersion: current ? current.version : 0,
     liveEntries: view.length,
-    liveRecords: view.length === 0 ? liveNames() : 0,
+    liveRecords: view.length === 0 ? new Set(everything().map((r) => r.name)).size : 0,
+    currentBytes,
+    liveBytes: growsBytes(w, currentBytes) ? everything().reduce((sum, r) => sum + valueBytes(r.value), 0) : 0,
   });
   const record: StoredRecord = {
     name: w.name, key: w.key, kind: w.kind, value: w.value, version,

@@ -33,7 +33,11 @@ export interface TesseraStoreOptions extends BackendOptions {
   directoryFile?: string;
   /** The directory session's credentials (instead of the file). */
   directory?: Credentials;
-  /** Directory records (each holds up to 1000 sids unless the server declares more). @default 64 */
+  /**
+   * Directory records (each holds up to 1000 sids unless the server declares more). The directory is one
+   * session, so the server's session.maxRecordBytes bounds it too (about 85 bytes per sid: ~12,000 with the
+   * default 1 MiB). @default 64
+   */
   directoryShards?: number;
   /** Idle timeout of a new session, seconds, when the cookie has no maxAge. @default 1800 */
   idleTimeout?: number;

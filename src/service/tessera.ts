@@ -3,6 +3,7 @@ import { TesseraError } from '../core/errors.js';
 import { bodyObject, checkJsonValue, entryKey, ifMatch, optionalBoolean, optionalEnum, optionalSeconds, recordName } from '../core/input.js';
 import { hashKey, isWellFormedId, newSessionId, newSessionKey } from '../core/keys.js';
 import { compileRecordTypes, type RecordType } from '../core/record-types.js';
+import { valueBytes } from '../core/records.js';
 import { nextTimeoutOf, ROTATIONS, type SessionInfo } from '../core/session.js';
 import { DEFAULT_MAX_ENTRIES, resolveConfig, type TesseraConfig } from '../core/config.js';
 import { Cursors } from './cursors.js';
@@ -281,7 +282,7 @@ export class Tessera {
       throw new TesseraError('INVALID_REQUEST', `Record '${n}' is a single record: write it without an entry key.`, { field: 'key' });
     }
     const json = JSON.stringify(b.value);
-    if (Buffer.byteLength(json) > this.config.session.maxRecordSize) {
+    if (valueBytes(json) > this.config.session.maxRecordSize) {
       throw new TesseraError('RECORD_TOO_LARGE', undefined, { limit: this.config.session.maxRecordSize });
     }
     if (type?.validate && !type.validate(b.value)) {
@@ -294,6 +295,7 @@ export class Tessera {
       write: {
         name: n, key: k, kind, value: json, ttlMs: ttlSeconds === null ? null : ttlSeconds * 1000,
         ifVersion: version, maxEntries: type?.maxEntries ?? DEFAULT_MAX_ENTRIES, maxRecords: this.config.session.maxRecords,
+        maxRecordBytes: this.config.session.maxRecordBytes,
       },
       value: b.value,
     };

@@ -141,7 +141,7 @@ export function recordsSuite(engine: string): void {
         const s = await SessionClient.create(app);
         await s.req('PUT', '/v1/session/records/r', { value: 'a' });
         const write = (ifVersion: number | null, value: string) => ({
-          name: 'r', key: null, kind: 'single' as const, value, ttlMs: null, ifVersion, maxEntries: 1000, maxRecords: 100,
+          name: 'r', key: null, kind: 'single' as const, value, ttlMs: null, ifVersion, maxEntries: 1000, maxRecords: 100, maxRecordBytes: 1048576,
         });
         const auth = (key: string, w: ReturnType<typeof write>) =>
           store.authenticate({ id: s.id, keyHash: hashKey(key), client: 'web', rotation: null, graceMs: 10_000, write: w });
@@ -211,6 +211,23 @@ export function recordsSuite(engine: string): void {
       const tooMany = await s.req('PUT', '/v1/session/records/three', { value: 3 });
       assert.equal(tooMany.body.error.code, 'LIMIT_EXCEEDED');
       assert.equal((await s.req('PUT', '/v1/session/records/two', { value: 22 })).status, 200);
+    }));
+
+    it('bounds the bytes of records a session holds: 409 LIMIT_EXCEEDED, nothing changed; a smaller value always fits', () => using(engine, { ...TYPES, session: { maxRecordBytes: 100 } }, async ({ app }) => {
+      const s = await SessionClient.create(app);
+      // the measure is the value's JSON text in UTF-8 bytes: '"' + 58 x + '"' is 60, a 38-character string 40
+      assert.equal((await s.req('PUT', '/v1/session/records/cart', { value: 'x'.repeat(58) })).status, 200);
+      assert.equal((await s.req('PUT', '/v1/session/records/search_results/a', { value: 'é'.repeat(19) })).status, 200); // 2 + 38 bytes: 100
+      const over = await s.req('PUT', '/v1/session/records/note', { value: 1 });
+      assert.equal(over.status, 409);
+      assert.deepEqual(over.body, { error: { code: 'LIMIT_EXCEEDED', message: 'A session holds at most 100 bytes of records.', details: { limit: 100 } } });
+      const grow = await s.req('PUT', '/v1/session/records/cart', { value: 'x'.repeat(59) });
+      assert.equal(grow.body.error.code, 'LIMIT_EXCEEDED');
+      const cart = await s.req('GET', '/v1/session/records/cart');
+      assert.deepEqual([cart.body.value, cart.body.version], ['x'.repeat(58), 1], 'the refused write changed nothing');
+      assert.equal((await s.req('GET', '/v1/session/records/note')).status, 404);
+      assert.equal((await s.req('PUT', '/v1/session/records/cart', { value: 'x' })).status, 200, 'a smaller value fits');
+      assert.equal((await s.req('PUT', '/v1/session/records/note', { value: 1 })).status, 200, 'and frees room');
     }));
 
     it('enforces readRoles and writeRoles', () => using(engine, TYPES, async ({ app }) => {

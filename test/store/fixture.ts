@@ -40,7 +40,7 @@ export async function withStore(engine: string, fn: (f: StoreFixture) => Promise
 export function write(name: string, key: string | null, value: unknown, more: Partial<RecordWrite> = {}): RecordWrite {
   return {
     name, key, kind: key === null ? 'single' : 'multiple', value: JSON.stringify(value), ttlMs: null, ifVersion: null,
-    maxEntries: 10, maxRecords: 10, ...more,
+    maxEntries: 10, maxRecords: 10, maxRecordBytes: 1048576, ...more,
   };
 }
 

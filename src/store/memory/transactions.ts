@@ -115,7 +115,7 @@ export function memoryTransactions(state: MemoryState, deps: {
     put(e, w, now) {
       const h = heads.get(e.session.id);
       if (!h || h.layers.length === 0) return null;
-      const { record, fresh } = planScopedWrite(w, view(e, h, w.name, now), () => new Set(view(e, h, null, now).map((r) => r.name)).size, now);
+      const { record, fresh } = planScopedWrite(w, view(e, h, w.name, now), () => view(e, h, null, now), now);
       const top = h.layers[h.layers.length - 1];
       if (fresh) {
         dropRowsOfName(top, w.name);

@@ -46,9 +46,9 @@ export function decodeItem(name: string, item: string): StoredRecord {
   return decodeRecord(name, item.slice(0, cut), item.slice(cut + 1));
 }
 
-/** put_record's ARGV (lua/lib/put_record.lua): name, key, kind, value, ttlMs, ifVersion, maxEntries, maxRecords. */
+/** put_record's ARGV (lua/lib/put_record.lua): name, key, kind, value, ttlMs, ifVersion, maxEntries, maxRecords, maxRecordBytes. */
 export function writeArgs(w: RecordWrite): Arg[] {
-  return [w.name, w.key ?? '', w.kind, w.value, w.ttlMs ?? '', w.ifVersion ?? '', w.maxEntries, w.maxRecords];
+  return [w.name, w.key ?? '', w.kind, w.value, w.ttlMs ?? '', w.ifVersion ?? '', w.maxEntries, w.maxRecords, w.maxRecordBytes];
 }
 
 /** The record put_record wrote: its {'ok', version, updatedAt, expiresAt} at res[at]. */

@@ -38,7 +38,10 @@ export function redisRecords(r: RedisConnection): RedisRecordSteps {
       const res = await r.run('records/put', [sk(sessionId)], [r.now(), ...writeArgs(w)]);
       fail(res);
       if (res[0] === 'reject') {
-        planWrite(w, { liveKind: (res[1] || null) as RecordKind | null, currentVersion: Number(res[2]), liveEntries: Number(res[3]), liveRecords: Number(res[4]) });
+        planWrite(w, {
+          liveKind: (res[1] || null) as RecordKind | null, currentVersion: Number(res[2]), liveEntries: Number(res[3]), liveRecords: Number(res[4]),
+          currentBytes: Number(res[5]), liveBytes: Number(res[6]),
+        });
         throw new Error('redis: a refused write passed the rules'); // unreachable: the script and planWrite agree
       }
       return writtenRecord(w, res, 0);

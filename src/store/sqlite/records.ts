@@ -1,6 +1,6 @@
 import { TesseraError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import { checkDelete, planWrite } from '../../core/records.js';
+import { checkDelete, growsBytes, planWrite } from '../../core/records.js';
 import type { RecordKind, RecordSteps, RecordWrite, StoredRecord } from '../contract.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteTransactions } from './transactions.js';
@@ -38,9 +38,14 @@ export function sqliteRecords(sql: SqliteDatabase, clock: Clock, deps: {
   const { isLive, transactions } = deps;
   const LIVE = '(expires_at IS NULL OR expires_at > @now)';
   const q = {
-    // The live state of one record name in one read: its kind, its entry count, the version of one entry.
-    liveName: db.prepare<[string, string, string, number]>(`SELECT max(kind), count(*), max(CASE WHEN key = ? THEN version END)
+    // The live state of one record name in one read: its kind, its entry count, the version and the bytes of one entry.
+    // octet_length: the UTF-8 bytes of the TEXT value (the database's encoding), valueBytes' measure.
+    liveName: db.prepare<[string, string, string, string, number]>(`SELECT max(kind), count(*), max(CASE WHEN key = ? THEN version END),
+      max(CASE WHEN key = ? THEN octet_length(value) END)
       FROM records WHERE session_id = ? AND name = ? AND (expires_at IS NULL OR expires_at > ?)`).raw(true),
+    // The bytes of every live value of a session (the primary key's session_id prefix); asked only by a write that grows its entry.
+    liveBytes: db.prepare<[string, number]>(`SELECT coalesce(sum(octet_length(value)), 0)
+      FROM records WHERE session_id = ? AND (expires_at IS NULL OR expires_at > ?)`).pluck(),
     entry: db.prepare(`SELECT * FROM records WHERE session_id = @id AND name = @name AND key = @key AND ${LIVE}`),
     recordCount: db.prepare(`SELECT count(DISTINCT name) FROM records WHERE session_id = @id AND ${LIVE}`).pluck(),
     dropName: db.prepare('DELETE FROM records WHERE session_id = @id AND name = @name'),
@@ -65,12 +70,15 @@ export function sqliteRecords(sql: SqliteDatabase, clock: Clock, deps: {
 
   function write(id: string, w: RecordWrite, now: number): StoredRecord {
     const key = w.key ?? '';
-    const [liveKind, liveEntries, liveVersion] = q.liveName.get(key, id, w.name, now) as [RecordKind | null, number, number | null];
+    const [liveKind, liveEntries, liveVersion, bytes] = q.liveName.get(key, key, id, w.name, now) as [RecordKind | null, number, number | null, number | null];
+    const currentBytes = bytes ?? 0;
     const version = planWrite(w, {
       liveKind,
       currentVersion: liveVersion ?? 0,
       liveEntries,
       liveRecords: liveKind === null ? (q.recordCount.get({ id, now }) as number) : 0,
+      currentBytes,
+      liveBytes: growsBytes(w, currentBytes) ? (q.liveBytes.get(id, now) as number) : 0,
     });
     const expires_at = w.ttlMs === null ? null : now + w.ttlMs;
     const upsert = () => q.upsert.run(id, w.name, key, w.kind, w.value, version, now, w.ttlMs, expires_at);

@@ -161,7 +161,7 @@ export function sqliteTransactions(sql: SqliteDatabase, clock: Clock, deps: {
     put(id, w, now) {
       const depth = depthOf(id);
       if (depth === 0) return null;
-      const { record, fresh } = planScopedWrite(w, view(id, w.name, now), () => new Set(view(id, null, now).map((r) => r.name)).size, now);
+      const { record, fresh } = planScopedWrite(w, view(id, w.name, now), () => view(id, null, now), now);
       if (fresh) {
         q.dropRowsOfName.run({ id, depth, name: w.name });
         putRow(id, depth, w.name, NAME_MARK, 'drop', null);

@@ -7,6 +7,7 @@ local function prune(P, now)
     local name, key = split0(m)
     if redis.call('HDEL', P .. 'r:' .. name, key) == 1 then
       if redis.call('HINCRBY', P .. 'rn', name, -1) <= 0 then redis.call('HDEL', P .. 'rn', name) end
+      redis.call('HDEL', P .. 'rb', name) -- its byte figure is counted again when needed (put_record)
     end
   end
   if #due > 0 then redis.call('ZREMRANGEBYSCORE', P .. 'rx', '-inf', now) end

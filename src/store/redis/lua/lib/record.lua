@@ -9,4 +9,6 @@ end
 local function decode_record(enc) return string.match(enc, '^(%a)|(%d+)|(%d+)|(%d*)|(%d*)|()') end
 local function version_of(enc) return tonumber(string.match(enc, '^%a|(%d+)|')) end
 local function kind_of(enc) if string.sub(enc, 1, 1) == 's' then return 'single' end return 'multiple' end
+-- the bytes of the value (its JSON text), core/records.ts valueBytes' measure
+local function value_bytes(enc) return #enc - string.match(enc, '^%a|%d+|%d+|%d*|%d*|()') + 1 end
 local function exp_of(enc) return string.match(enc, '^%a|%d+|%d+|%d*|(%d*)|') end

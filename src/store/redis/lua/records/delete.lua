@@ -47,6 +47,7 @@ if key == '' then
   for _, k in ipairs(redis.call('HKEYS', rk)) do redis.call('ZREM', P .. 'rx', name .. '\0' .. k) end
   redis.call('DEL', rk)
   redis.call('HDEL', P .. 'rn', name)
+  redis.call('HDEL', P .. 'rb', name)
   return {'ok', 1}
 end
 local cur = redis.call('HGET', rk, key)
@@ -55,4 +56,5 @@ if ifv ~= '' and version_of(cur) ~= tonumber(ifv) then return {'reject', 'multip
 redis.call('HDEL', rk, key)
 redis.call('ZREM', P .. 'rx', name .. '\0' .. key)
 if redis.call('HINCRBY', P .. 'rn', name, -1) <= 0 then redis.call('HDEL', P .. 'rn', name) end
+redis.call('HDEL', P .. 'rb', name) -- counted again when needed (lib/put_record.lua)
 return {'ok', 1}

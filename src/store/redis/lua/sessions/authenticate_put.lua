@@ -1,5 +1,5 @@
 -- A PUT of a record in one step (AuthRequest.write). KEYS[1]: the session's
--- hash. ARGV: now, authenticate's six, then put_record's eight. Answers
+-- hash. ARGV: now, authenticate's six, then put_record's nine. Answers
 -- authenticate's reply, followed by put_record's {'ok', ...} when the key was
 -- accepted, the session has no transaction state and the write passed; else
 -- nothing is written.

@@ -31,7 +31,8 @@ if depth > 1 then
   gc_key(P, now, parent)
   gc_key(P, now, pnotes)
 else
-  local rn, rx = P .. 'rn', P .. 'rx'
+  local rn, rx, rb = P .. 'rn', P .. 'rx', P .. 'rb'
+  for i = 1, #rows, 2 do redis.call('HDEL', rb, (split0(rows[i]))) end -- byte figures of the names written: counted again when needed
   for i = 1, #rows, 2 do
     if rows[i + 1] == 'drop' then
       local name = split0(rows[i])
