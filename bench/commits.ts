@@ -5,13 +5,13 @@
 // prints answers, commits and commits per answer. Group commit makes one
 // commit per event-loop turn, so the figure falls as more requests share a turn.
 //   npm run build && node --import tsx bench/commits.ts keepalive|write|create
-import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPTERS, type Ctx, type HttpWorkload } from './adapters.js';
+import type { Ctx, HttpWorkload } from './adapters.js';
+import { driveTessera } from './drive.js';
 import { keepAliveAgent } from './http.js';
 
 const workload = (process.argv[2] ?? 'keepalive') as HttpWorkload;
@@ -29,21 +29,7 @@ const url = await new Promise<string>((resolve) => server.stdout!.on('data', (d:
   if (m) resolve(m[1]);
 }));
 const ctx: Ctx = { base: new URL(url), agent: keepAliveAgent(connections), token };
-const adapter = ADAPTERS.tessera;
-const shape = adapter.shape(workload);
-const states = await Promise.all(Array.from({ length: connections }, () => adapter.prepare(ctx, workload)));
-let n = 0;
-const result = await autocannon({
-  url: new URL(shape.path, url).href, method: shape.method, connections, duration: Number(process.env.BENCH_DURATION ?? 5),
-  setupClient(client) {
-    const state = states[n++ % states.length];
-    client.setHeadersAndBody(state.headers, state.body);
-    client.on('headers', (info: unknown) => {
-      const { statusCode, headers } = info as { statusCode: number; headers: string[] };
-      if (adapter.update(workload, state, statusCode, headers)) client.setHeadersAndBody(state.headers, state.body);
-    });
-  },
-});
+const result = await driveTessera(ctx, workload, connections, Number(process.env.BENCH_DURATION ?? 5));
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 ctx.agent.destroy();

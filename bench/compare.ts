@@ -4,14 +4,15 @@
 // `tessera serve` on a fresh SQLite file, warms up, then drives it with
 // autocannon (50 connections, a session each) for BENCH_DURATION seconds and
 // reads the server's CPU time (all threads) from /proc before and after.
+// It prints both medians and the median of each round's ratio (the steadier).
 //   node --import tsx bench/compare.ts keepalive|write DIR_A DIR_B [rounds]
-import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ADAPTERS, type Ctx, type HttpWorkload } from './adapters.js';
+import type { Ctx, HttpWorkload } from './adapters.js';
+import { driveTessera } from './drive.js';
 import { keepAliveAgent } from './http.js';
 
 const [workload, dirA, dirB] = process.argv.slice(2) as [HttpWorkload, string, string];
@@ -25,22 +26,8 @@ const cpu = (pid: number) => {
   return (Number(f[11]) + Number(f[12])) * 10_000;
 };
 
-async function drive(ctx: Ctx, url: string, s: number): Promise<number> {
-  const adapter = ADAPTERS.tessera;
-  const shape = adapter.shape(workload);
-  const states = await Promise.all(Array.from({ length: 50 }, () => adapter.prepare(ctx, workload)));
-  let n = 0;
-  const result = await autocannon({
-    url: new URL(shape.path, url).href, method: shape.method, connections: 50, duration: s,
-    setupClient(client) {
-      const state = states[n++ % states.length];
-      client.setHeadersAndBody(state.headers, state.body);
-      client.on('headers', (info: unknown) => {
-        const { statusCode, headers } = info as { statusCode: number; headers: string[] };
-        if (adapter.update(workload, state, statusCode, headers)) client.setHeadersAndBody(state.headers, state.body);
-      });
-    },
-  });
+async function drive(ctx: Ctx, s: number): Promise<number> {
+  const result = await driveTessera(ctx, workload, 50, s);
   if (result.non2xx) throw new Error(`${result.non2xx} answers were not 2xx`);
   return result['2xx'];
 }
@@ -65,9 +52,9 @@ async function run(dir: string): Promise<number> {
       });
     });
     const ctx: Ctx = { base: new URL(url), agent: keepAliveAgent(50), token };
-    await drive(ctx, url, 2);
+    await drive(ctx, 2);
     const before = cpu(server.pid!);
-    const answers = await drive(ctx, url, seconds);
+    const answers = await drive(ctx, seconds);
     const used = cpu(server.pid!) - before;
     ctx.agent.destroy();
     return used / answers;
@@ -88,4 +75,7 @@ for (let i = 0; i < rounds; i++) {
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const [a, b] = [median(figures.A), median(figures.B)];
-console.log(`${workload}, CPU µs per answer (server, all threads), median of ${rounds}: A ${a.toFixed(1)} (${dirA}), B ${b.toFixed(1)} (${dirB}), B/A ${(b / a).toFixed(3)}`);
+// The two runs of a round are next to each other in time: their ratio is what a drifting machine moves least.
+const paired = median(figures.B.map((x, i) => x / figures.A[i]));
+console.log(`${workload}, CPU µs per answer (server, all threads), median of ${rounds}: A ${a.toFixed(1)} (${dirA}), B ${b.toFixed(1)} (${dirB}), `
+  + `B/A ${(b / a).toFixed(3)}; median of the rounds' B/A ${paired.toFixed(3)}`);

@@ -5,15 +5,14 @@
 // busy time split by part (each sample goes to its nearest caller that names
 // a part, so SQLite's C code counts as SQLite and a hash as crypto).
 //   npm run build && node --import tsx bench/profile.ts keepalive|write|create [sqlite|redis://HOST:PORT]
-import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPTERS, type Ctx } from './adapters.js';
+import type { Ctx, HttpWorkload } from './adapters.js';
+import { driveTessera } from './drive.js';
 import { keepAliveAgent } from './http.js';
-import type { HttpWorkload } from './adapters.js';
 
 const workload = (process.argv[2] ?? 'keepalive') as HttpWorkload;
 const dir = mkdtempSync(join(tmpdir(), 'tessera-profile-'));
@@ -27,21 +26,7 @@ const url = await new Promise<string>((resolve) => server.stdout!.on('data', (d:
   if (m) resolve(m[1]);
 }));
 const ctx: Ctx = { base: new URL(url), agent: keepAliveAgent(50), token };
-const adapter = ADAPTERS.tessera;
-const shape = adapter.shape(workload);
-const states = await Promise.all(Array.from({ length: 50 }, () => adapter.prepare(ctx, workload)));
-let n = 0;
-const result = await autocannon({
-  url: new URL(shape.path, url).href, method: shape.method, connections: 50, duration: Number(process.env.BENCH_DURATION ?? 10),
-  setupClient(client) {
-    const state = states[n++ % states.length];
-    client.setHeadersAndBody(state.headers, state.body);
-    client.on('headers', (info: unknown) => {
-      const { statusCode, headers } = info as { statusCode: number; headers: string[] };
-      if (adapter.update(workload, state, statusCode, headers)) client.setHeadersAndBody(state.headers, state.body);
-    });
-  },
-});
+const result = await driveTessera(ctx, workload, 50, Number(process.env.BENCH_DURATION ?? 10));
 console.log(`${workload}: ${result.requests.total} answers, ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));

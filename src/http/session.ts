@@ -71,20 +71,26 @@ export function sessionHooks(app: FastifyInstance, tessera: Tessera, identify: (
     route.attachValidation = true;
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // In callback style, as the hooks below: an async hook costs a promise on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     // Every answer, not only /v1 (a request line may carry an absolute URL): nothing here is cacheable.
     reply.header('cache-control', 'no-store');
-    if (closing) throw new TesseraError('SHUTTING_DOWN'); // Fastify has set Connection: close
+    if (closing) return done(new TesseraError('SHUTTING_DOWN')); // Fastify has set Connection: close
     const access = request.routeOptions.config.access;
-    if (!access) return;
-    const client = identify(request.headers.authorization);
-    if (!access.roles.some((r) => client.roles.includes(r))) throw new TesseraError('FORBIDDEN');
-    request.client = client;
+    if (!access) return done();
+    try {
+      const client = identify(request.headers.authorization);
+      if (!access.roles.some((r) => client.roles.includes(r))) throw new TesseraError('FORBIDDEN');
+      request.client = client;
+    } catch (e) {
+      return done(e as Error);
+    }
+    done();
   });
 
   // The turn ends before the answer is written: whoever gets the answer may send the next request at once,
   // to this node or another, and it must find the session free (queue:false) or its line moving.
-  // Both hooks in callback style: most requests have nothing to wait for here, and an async hook costs a promise each.
+  // Most requests have nothing to wait for here.
   app.addHook('onSend', (request, _reply, payload, done) => {
     const ended = request.endTurn?.();
     if (ended) ended.then(() => done(null, payload), done);

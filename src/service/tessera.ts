@@ -365,10 +365,10 @@ export class Tessera {
    * authentication, so knowing an id is not enough to hold a session up.
    */
   takeTurn(client: Client, id: unknown): Promise<Release | null> {
-    if (!isWellFormedId(id)) return Promise.resolve(null);
-    const known = this.shared.facts.get(id);
+    const known = typeof id === 'string' ? this.shared.facts.get(id) : undefined;
     // Known: join the line in this same tick, so arrival order is kept.
-    if (known) return this.joinLine(client, id, known);
+    if (known) return this.joinLine(client, id as string, known);
+    if (!isWellFormedId(id)) return Promise.resolve(null);
     return this.store.getSession(id).then((s) => (s ? this.joinLine(client, id, this.shared.remember(s)) : null));
   }
 
