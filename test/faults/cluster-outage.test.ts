@@ -7,7 +7,7 @@
  * fails over to its replica: test/redis-faults.test.ts.
  */
 import { after, describe, it } from 'node:test';
-import { AOF, assertClean, faultConfig, faultLoad, show, sleep, type Outage } from '../helpers/fault-load.js';
+import { AOF, assertClean, faultConfig, faultLoad, killOneOfTwo, show, sleep, type Outage } from '../helpers/fault-load.js';
 import { tempDir } from '../helpers/harness.js';
 import { startCluster } from '../helpers/redis.js';
 import { startServe, stopServe } from '../helpers/serve.js';
@@ -51,28 +51,11 @@ describe('faults: a Redis Cluster down and a dead node under load', () => {
   it('kill -9 of one of two nodes on a Cluster mid-load: 0 sessions revoked, 0 acknowledged writes lost', { timeout: 120_000 }, async (t) => {
     const cluster = await startCluster(3, 0, AOF);
     const store = `redis-cluster://${cluster.seeds}`;
-    const a = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
-    const b = await startServe(['--config', config, '--port', '0', '--store', store], dir.path);
-    let alive = [a, b];
-    let traffic: ReturnType<typeof faultLoad> | undefined;
     try {
-      // Once A is dead, clients go to B (a load balancer's retry).
-      traffic = faultLoad(token, () => alive, 40, () => null);
-      await traffic.ready;
-      await sleep(3000);
-      a.child.kill('SIGKILL');
-      const killedAt = Date.now();
-      await sleep(200);
-      alive = [b];
-      await sleep(15_000);
-      const counts = await traffic.stop();
-      t.diagnostic(`node killed at +3 s, load on for ${Math.round((Date.now() - killedAt) / 1000)} s more: ${show(counts)}`);
-      counts.unavailableOutside = 0; // a dropped connection to the dead node, or a wait behind its lease, is the fault itself
+      const { counts, line } = await killOneOfTwo(token, config, dir.path, store, 15);
+      t.diagnostic(line);
       assertClean(counts);
     } finally {
-      traffic?.end();
-      await stopServe(b);
-      await stopServe(a).catch(() => null);
       await cluster.stop();
     }
   });

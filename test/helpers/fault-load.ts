@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { http, type HttpAnswer, type Node } from './serve.js';
+import { http, startServe, stopServe, type HttpAnswer, type Node } from './serve.js';
 
 /** Redis flags of the fault suite: what Redis acknowledged survives its kill -9. */
 export const AOF = ['--appendonly', 'yes', '--appendfsync', 'always'];
@@ -129,4 +129,35 @@ export function assertClean(c: Counts): void {
   assert.equal(c.doubleHeld, 0, `seats double-held: ${show(c)}`);
   assert.deepEqual(c.other, [], show(c));
   assert.ok(c.acknowledged > c.sessions, show(c));
+}
+
+/**
+ * kill -9 of one of two `tessera serve` nodes on `store` mid-load: the load
+ * runs 3 s on both, then A dies and the clients go to B (a load balancer's
+ * retry) for `afterS` seconds more. Answers the counts, with the requests
+ * the dead node dropped excused (they are the fault itself), and what to print.
+ */
+export async function killOneOfTwo(token: string, config: string, cwd: string, store: string, afterS: number): Promise<{ counts: Counts; line: string }> {
+  const a = await startServe(['--config', config, '--port', '0', '--store', store], cwd);
+  const b = await startServe(['--config', config, '--port', '0', '--store', store], cwd);
+  let alive = [a, b];
+  let traffic: ReturnType<typeof faultLoad> | undefined;
+  try {
+    traffic = faultLoad(token, () => alive, 40, () => null);
+    await traffic.ready;
+    await sleep(3000);
+    a.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await sleep(200);
+    alive = [b];
+    await sleep(afterS * 1000);
+    const counts = await traffic.stop();
+    const line = `node killed at +3 s, load on for ${Math.round((Date.now() - killedAt) / 1000)} s more: ${show(counts)}`;
+    counts.unavailableOutside = 0; // a dropped connection to the dead node, or a wait behind its lease, is the fault itself
+    return { counts, line };
+  } finally {
+    traffic?.end();
+    await stopServe(b);
+    await stopServe(a).catch(() => null);
+  }
 }
