@@ -34,11 +34,13 @@ export function layout(title: string, chrome: Chrome, body: string): string {
 <script>
 for (const el of document.querySelectorAll('[data-expires]')) {
   const end = Date.parse(el.dataset.expires);
+  // Whole seconds left, rounded up: 'expired' only once the hold's end has passed (never while the cart can still be paid).
   const tick = () => {
-    const s = Math.max(0, Math.round((end - Date.now()) / 1000));
+    const left = end - Date.now();
+    const s = Math.max(0, Math.ceil(left / 1000));
     el.textContent = s > 0 ? Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') : 'expired';
     el.classList.toggle('late', s < 60);
-    if (s > 0) setTimeout(tick, 1000 - (Date.now() % 1000));
+    if (s > 0) setTimeout(tick, (left % 1000) || 1000);
   };
   tick();
 }
