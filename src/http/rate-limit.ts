@@ -49,14 +49,14 @@ export function rateLimits(app: FastifyInstance, config: Readonly<TesseraConfig>
     errorResponseBuilder: (_request, context) => over(context.ttl, context.max),
   });
   // Made on first use: the plugin's createRateLimit exists once the plugin has loaded.
-  let limiters: Record<Budget, (request: FastifyRequest) => Promise<{ isAllowed: boolean; isExceeded?: boolean; ttl?: number; max?: number }>> | null = null;
+  let limiters: Record<Budget, ReturnType<FastifyInstance['createRateLimit']>> | null = null;
   return async (budget, request) => {
     limiters ??= {
       createSession: app.createRateLimit({ max: config.rateLimit.createSession, timeWindow, keyGenerator: (r) => counterKey('createSession', r.client?.id ?? '-', r.ip) }),
       login: app.createRateLimit({ max: config.rateLimit.login, timeWindow, keyGenerator: (r) => counterKey('login', r.client?.id ?? '-', r.ip) }),
     };
     const limit = await limiters[budget](request);
-    if (!limit.isAllowed && limit.isExceeded) throw over(limit.ttl ?? 0, limit.max ?? 0);
+    if (!limit.isAllowed && limit.isExceeded) throw over(limit.ttl, limit.max);
   };
 }
 
