@@ -58,7 +58,7 @@ function expected(model: Model, o: Op): Outcome {
         liveEntries: rec?.entries.size ?? 0,
         liveRecords: model.size,
         currentBytes: current ? valueBytes(current.value) : 0,
-        liveBytes,
+        liveBytes: () => liveBytes,
       });
       if (!rec || rec.kind !== w.kind) model.set(o.name, { kind: w.kind, entries: new Map() });
       model.get(o.name)!.entries.set(o.key ?? '', { version, value: w.value });

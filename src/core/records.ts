@@ -19,20 +19,15 @@ export interface WriteContext {
   currentBytes: number;
   /**
    * Bytes (valueBytes) of every live record value the session holds: single
-   * records and entries. Only read when the write grows the entry
-   * (growsBytes); an engine may give 0 otherwise and skip the sum.
+   * records and entries. Asked only by a write that grows its entry, so an
+   * engine sums them only then.
    */
-  liveBytes: number;
+  liveBytes: () => number;
 }
 
 /** The measure of a record value for session.maxRecordSize and maxRecordBytes: its JSON text's length in UTF-8 bytes. */
 export function valueBytes(json: string): number {
   return Buffer.byteLength(json);
-}
-
-/** Whether a write stores more bytes than the live entry it replaces (currentBytes): only then is ctx.liveBytes read. */
-export function growsBytes(write: RecordWrite, currentBytes: number): boolean {
-  return valueBytes(write.value) > currentBytes;
 }
 
 /**
@@ -68,7 +63,7 @@ export function planWrite(write: RecordWrite, ctx: WriteContext): number {
   }
   // a write that does not grow its entry always passes (even over a lowered quota)
   const bytes = valueBytes(write.value);
-  if (bytes > ctx.currentBytes && ctx.liveBytes - ctx.currentBytes + bytes > write.maxRecordBytes) {
+  if (bytes > ctx.currentBytes && ctx.liveBytes() - ctx.currentBytes + bytes > write.maxRecordBytes) {
     throw new TesseraError('LIMIT_EXCEEDED', `A session holds at most ${write.maxRecordBytes} bytes of records.`, { limit: write.maxRecordBytes });
   }
   return ctx.currentVersion + 1;

@@ -1,6 +1,6 @@
 import { invalid } from './errors.js';
 import { QUERY_NUMBER } from './input.js';
-import { checkDelete, growsBytes, isLive, planWrite, valueBytes } from './records.js';
+import { checkDelete, isLive, planWrite, valueBytes } from './records.js';
 import type { AcquiredHold, StoredHold } from './holds.js';
 import type { RecordWrite, StoredRecord } from './records.js';
 
@@ -85,7 +85,6 @@ export function overlay(base: StoredRecord[], rows: ScopeRow[], now: number): St
 export function planScopedWrite(w: RecordWrite, view: StoredRecord[], all: () => StoredRecord[], now: number): { record: StoredRecord; fresh: boolean } {
   const key = w.key ?? '';
   const current = view.find((r) => (r.key ?? '') === key);
-  const currentBytes = current ? valueBytes(current.value) : 0;
   let seen: StoredRecord[] | undefined;
   const everything = () => (seen ??= all());
   const version = planWrite(w, {
@@ -93,8 +92,8 @@ export function planScopedWrite(w: RecordWrite, view: StoredRecord[], all: () =>
     currentVersion: current ? current.version : 0,
     liveEntries: view.length,
     liveRecords: view.length === 0 ? new Set(everything().map((r) => r.name)).size : 0,
-    currentBytes,
-    liveBytes: growsBytes(w, currentBytes) ? everything().reduce((sum, r) => sum + valueBytes(r.value), 0) : 0,
+    currentBytes: current ? valueBytes(current.value) : 0,
+    liveBytes: () => everything().reduce((sum, r) => sum + valueBytes(r.value), 0),
   });
   const record: StoredRecord = {
     name: w.name, key: w.key, kind: w.kind, value: w.value, version,

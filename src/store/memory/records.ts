@@ -1,5 +1,5 @@
 import { TesseraError } from '../../core/errors.js';
-import { checkDelete, growsBytes, isLive, planWrite, valueBytes } from '../../core/records.js';
+import { checkDelete, isLive, planWrite, valueBytes } from '../../core/records.js';
 import type { RecordSteps, RecordWrite, StoredRecord } from '../contract.js';
 import type { MemoryEntry, MemoryState } from './state.js';
 import type { MemoryTransactions } from './transactions.js';
@@ -43,14 +43,13 @@ export function memoryRecords(state: MemoryState, deps: { transactions: MemoryTr
     const entries = liveEntries(map, now);
     const current = map?.get(w.key ?? '');
     const liveRecords = [...e.records.keys()].filter((n) => n === w.name ? entries.length > 0 : liveEntries(e.records.get(n), now).length > 0).length;
-    const currentBytes = current ? valueBytes(current.value) : 0; // live: liveEntries dropped the expired
     const version = planWrite(w, {
       liveKind: entries[0]?.kind ?? null,
       currentVersion: current ? current.version : 0,
       liveEntries: entries.length,
       liveRecords,
-      currentBytes,
-      liveBytes: growsBytes(w, currentBytes) ? liveBytes(e, now) : 0,
+      currentBytes: current ? valueBytes(current.value) : 0, // live: liveEntries dropped the expired
+      liveBytes: () => liveBytes(e, now),
     });
     const record: StoredRecord = {
       name: w.name, key: w.key, kind: w.kind, value: w.value, version,

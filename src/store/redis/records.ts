@@ -40,7 +40,7 @@ export function redisRecords(r: RedisConnection): RedisRecordSteps {
       if (res[0] === 'reject') {
         planWrite(w, {
           liveKind: (res[1] || null) as RecordKind | null, currentVersion: Number(res[2]), liveEntries: Number(res[3]), liveRecords: Number(res[4]),
-          currentBytes: Number(res[5]), liveBytes: Number(res[6]),
+          currentBytes: Number(res[5]), liveBytes: () => Number(res[6]),
         });
         throw new Error('redis: a refused write passed the rules'); // unreachable: the script and planWrite agree
       }

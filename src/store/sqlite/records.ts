@@ -1,6 +1,6 @@
 import { TesseraError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import { checkDelete, growsBytes, planWrite } from '../../core/records.js';
+import { checkDelete, planWrite } from '../../core/records.js';
 import type { RecordKind, RecordSteps, RecordWrite, StoredRecord } from '../contract.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteTransactions } from './transactions.js';
@@ -71,14 +71,13 @@ export function sqliteRecords(sql: SqliteDatabase, clock: Clock, deps: {
   function write(id: string, w: RecordWrite, now: number): StoredRecord {
     const key = w.key ?? '';
     const [liveKind, liveEntries, liveVersion, bytes] = q.liveName.get(key, key, id, w.name, now) as [RecordKind | null, number, number | null, number | null];
-    const currentBytes = bytes ?? 0;
     const version = planWrite(w, {
       liveKind,
       currentVersion: liveVersion ?? 0,
       liveEntries,
       liveRecords: liveKind === null ? (q.recordCount.get({ id, now }) as number) : 0,
-      currentBytes,
-      liveBytes: growsBytes(w, currentBytes) ? (q.liveBytes.get(id, now) as number) : 0,
+      currentBytes: bytes ?? 0,
+      liveBytes: () => q.liveBytes.get(id, now) as number,
     });
     const expires_at = w.ttlMs === null ? null : now + w.ttlMs;
     const upsert = () => q.upsert.run(id, w.name, key, w.kind, w.value, version, now, w.ttlMs, expires_at);
